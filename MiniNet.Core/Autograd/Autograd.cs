@@ -1,0 +1,45 @@
+namespace MiniNet;
+
+/// <summary>Graph recording: the switch that <c>using (Autograd.NoGrad())</c> turns off, and <see cref="Record"/>, which ops call.</summary>
+public static class Autograd
+{
+    [ThreadStatic] private static bool t_disabled;
+
+    /// <summary>True when ops on this thread record a graph.</summary>
+    public static bool Enabled
+    {
+        get => !t_disabled;
+        internal set => t_disabled = !value;
+    }
+
+    /// <summary>Stops recording on this thread until the returned scope is disposed.</summary>
+    /// <example><code>using (Autograd.NoGrad()) { var logits = model.Forward(x); }</code></example>
+    public static NoGradScope NoGrad()
+    {
+        var scope = new NoGradScope(Enabled);
+        Enabled = false;
+        return scope;
+    }
+
+    /// <summary>Attaches an op to <paramref name="output"/> when recording is on and any input requires grad.</summary>
+    /// <param name="output">The op's freshly created result.</param>
+    /// <param name="name">The op's name, shown in errors and <see cref="Tensor.ToString"/>.</param>
+    /// <param name="inputs">The tensors the op read.</param>
+    /// <param name="backward">Receives dL/d(output); adds each input's gradient into <c>input.Grad</c>
+    /// for the inputs whose <see cref="Tensor.RequiresGrad"/> is true (the engine has zeroed those buffers).</param>
+    /// <returns><paramref name="output"/>, for chaining.</returns>
+    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Action<Tensor> backward)
+    {
+        if (!Enabled) return output;
+        foreach (Tensor input in inputs)
+        {
+            if (input.RequiresGrad)
+            {
+                output.Node = new Node(name, inputs, backward);
+                output.MarkRequiresGrad();
+                return output;
+            }
+        }
+        return output;
+    }
+}

@@ -1,0 +1,69 @@
+namespace MiniNet;
+
+/// <summary>Reverse-mode differentiation: order the graph, give every tensor on it a zeroed gradient, walk it backwards.</summary>
+internal static class Engine
+{
+    public static void Backward(Tensor root, Tensor gradient, bool retainGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException(
+                "Backward: this tensor does not require grad and has no graph (no input required grad, or it was computed under NoGrad).");
+
+        List<Tensor> order = TopologicalOrder(root);   // inputs before outputs
+
+        // Every non-leaf on the graph gets a fresh zeroed gradient; leaves keep theirs so that calls accumulate.
+        foreach (Tensor t in order)
+        {
+            if (!t.IsLeaf) t.Grad = Tensor.ZerosLike(t);
+            else t.Grad ??= Tensor.ZerosLike(t);
+        }
+        root.Grad!.Data.Add(gradient.Data);
+
+        using (Autograd.NoGrad())
+        {
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                Tensor t = order[i];
+                if (t.IsLeaf) continue;
+                t.Node!.RunBackward(t.Grad!);
+                t.Grad = null;   // PyTorch keeps gradients of leaves only; free the rest as soon as they are consumed.
+                if (!retainGraph) t.Node.Free();
+            }
+        }
+    }
+
+    /// <summary>Post-order depth-first walk over tensors that require grad, iterative so deep graphs cannot overflow the stack.</summary>
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            t.Node?.EnsureAlive();
+            IReadOnlyList<Tensor> inputs = t.Node?.Inputs ?? [];
+            while (next < inputs.Count && (!inputs[next].RequiresGrad || visited.Contains(inputs[next]))) next++;
+            if (next < inputs.Count)
+            {
+                stack.Push((t, next + 1));
+                visited.Add(inputs[next]);
+                stack.Push((inputs[next], 0));
+            }
+            else
+            {
+                order.Add(t);
+            }
+        }
+        return order;
+    }
+}
+
+file static class SpanExtensions
+{
+    /// <summary>dst += src, elementwise.</summary>
+    public static void Add(this Span<float> dst, ReadOnlySpan<float> src) =>
+        System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+
+namespace MiniNet.Kernels;
+
+// Data movement: permutation of dimensions, and im2col / col2im for convolution.
+// Permute walks the output in order with an odometer over input strides; the innermost output dimension is a
+// strided gather. Reference twin: Kernels/Reference/LayoutReference.cs.
+internal static class Layout
+{
+    /// <summary>destination = source with dimensions reordered: output dimension i is input dimension perm[i].</summary>
+    public static void Permute(ReadOnlySpan<float> source, int[] shape, int[] perm, Span<float> destination)
+    {
+        int rank = shape.Length;
+        Debug.Assert(perm.Length == rank && destination.Length == source.Length);
+        if (source.Length == 0) return;
+        if (rank == 0) { destination[0] = source[0]; return; }
+        int[] inStrides = Shapes.Strides(shape);
+        int[] outShape = new int[rank], strides = new int[rank];
+        for (int i = 0; i < rank; i++) { outShape[i] = shape[perm[i]]; strides[i] = inStrides[perm[i]]; }
+        int inner = outShape[rank - 1], innerStride = strides[rank - 1];
+        int[] counter = new int[rank];
+        int offset = 0;
+        for (int o = 0; o < destination.Length; o += inner)
+        {
+            Span<float> row = destination.Slice(o, inner);
+            for (int j = 0, s = offset; j < inner; j++, s += innerStride) row[j] = source[s];
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                offset += strides[d];
+                if (++counter[d] < outShape[d]) break;
+                offset -= strides[d] * outShape[d];
+                counter[d] = 0;
+            }
+        }
+    }
+
+    /// <summary>Unfolds one image (C, H, W) into columns (C·kH·kW, oH·oW): row (c, i, j) holds x[c, oy·s − p + i, ox·s − p + j], 0 outside.</summary>
+    public static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
+        int stride, int padding, int outH, int outW, Span<float> columns)
+    {
+        int plane = outH * outW;
+        for (int c = 0; c < channels; c++)
+        {
+            ReadOnlySpan<float> src = image.Slice(c * height * width, height * width);
+            for (int i = 0; i < kernelH; i++)
+            {
+                for (int j = 0; j < kernelW; j++)
+                {
+                    Span<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * plane, plane);
+                    for (int oy = 0; oy < outH; oy++)
+                    {
+                        int y = oy * stride - padding + i;
+                        Span<float> dst = row.Slice(oy * outW, outW);
+                        if ((uint)y >= (uint)height) { dst.Clear(); continue; }
+                        ReadOnlySpan<float> line = src.Slice(y * width, width);
+                        if (stride == 1)
+                        {
+                            // Contiguous run: ox in [lo, hi) maps to x = ox − p + j inside the row.
+                            int lo = Math.Clamp(padding - j, 0, outW), hi = Math.Clamp(width + padding - j, lo, outW);
+                            dst[..lo].Clear();
+                            line.Slice(lo - padding + j, hi - lo).CopyTo(dst[lo..hi]);
+                            dst[hi..].Clear();
+                        }
+                        else
+                        {
+                            for (int ox = 0; ox < outW; ox++)
+                            {
+                                int x = ox * stride - padding + j;
+                                dst[ox] = (uint)x < (uint)width ? line[x] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: image += fold(columns), summing where windows overlap.</summary>
+    public static void Col2ImAdd(ReadOnlySpan<float> columns, int channels, int height, int width, int kernelH, int kernelW,
+        int stride, int padding, int outH, int outW, Span<float> image)
+    {
+        int plane = outH * outW;
+        for (int c = 0; c < channels; c++)
+        {
+            Span<float> dst = image.Slice(c * height * width, height * width);
+            for (int i = 0; i < kernelH; i++)
+            {
+                for (int j = 0; j < kernelW; j++)
+                {
+                    ReadOnlySpan<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * plane, plane);
+                    for (int oy = 0; oy < outH; oy++)
+                    {
+                        int y = oy * stride - padding + i;
+                        if ((uint)y >= (uint)height) continue;
+                        Span<float> line = dst.Slice(y * width, width);
+                        ReadOnlySpan<float> src = row.Slice(oy * outW, outW);
+                        for (int ox = 0; ox < outW; ox++)
+                        {
+                            int x = ox * stride - padding + j;
+                            if ((uint)x < (uint)width) line[x] += src[ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Numerics.Tensors;
+using MiniNet.Kernels;
+
+namespace MiniNet;
+
+/// <summary>Differentiable tensor operations. Each is an extension method (<c>x.Relu()</c>) and a static method (<c>Ops.Relu(x)</c>).</summary>
+public static partial class Ops
+{
+    /// <summary>a + b, elementwise with NumPy broadcasting.</summary>
+    /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
+    public static Tensor Add(this Tensor a, Tensor b)
+    {
+        Tensor y = Binary<AddRows>(a, b, "Add");
+        return Autograd.Record(y, "add", [a, b], dy =>
+        {
+            if (a.RequiresGrad) ReduceInto(a, dy.Data, y.Dims);
+            if (b.RequiresGrad) ReduceInto(b, dy.Data, y.Dims);
+        });
+    }
+
+    /// <summary>a − b, elementwise with NumPy broadcasting.</summary>
+    /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
+    public static Tensor Sub(this Tensor a, Tensor b)
+    {
+        Tensor y = Binary<SubtractRows>(a, b, "Sub");
+        return Autograd.Record(y, "sub", [a, b], dy =>
+        {
+            if (a.RequiresGrad) ReduceInto(a, dy.Data, y.Dims);
+            if (b.RequiresGrad)
+            {
+                float[] negated = new float[dy.Numel];
+                TensorPrimitives.Negate(dy.Data, negated);
+                ReduceInto(b, negated, y.Dims);
+            }
+        });
+    }
+
+    /// <summary>a·b, elementwise with NumPy broadcasting.</summary>
+    /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
+    public static Tensor Mul(this Tensor a, Tensor b)
+    {
+        Tensor y = Binary<MultiplyRows>(a, b, "Mul");
+        return Autograd.Record(y, "mul", [a, b], dy =>
+        {
+            // d(a·b)/da = b and d(a·b)/db = a, each summed back down to its operand's shape.
+            if (a.RequiresGrad) ReduceInto(a, Binary<MultiplyRows>(dy, b, "Mul").Data, y.Dims);
+            if (b.RequiresGrad) ReduceInto(b, Binary<MultiplyRows>(dy, a, "Mul").Data, y.Dims);
+        });
+    }
+
+    /// <summary>a / b, elementwise with NumPy broadcasting.</summary>
+    /// <exception cref="ArgumentException">The shapes cannot be broadcast.</exception>
+    public static Tensor Div(this Tensor a, Tensor b)
+    {
+        Tensor y = Binary<DivideRows>(a, b, "Div");
+        return Autograd.Record(y, "div", [a, b], dy =>
+        {
+            // d(a/b)/da = 1/b; d(a/b)/db = −a/b² = −y/b.
+            if (a.RequiresGrad) ReduceInto(a, Binary<DivideRows>(dy, b, "Div").Data, y.Dims);
+            if (b.RequiresGrad)
+            {
+                Tensor t = Binary<DivideRows>(Binary<MultiplyRows>(dy, y, "Div"), b, "Div");
+                TensorPrimitives.Negate(t.Data, t.Data);
+                ReduceInto(b, t.Data, y.Dims);
+            }
+        });
+    }
+
+    /// <summary>x + s for a scalar s.</summary>
+    public static Tensor Add(this Tensor x, float s)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Add(x.Data, s, y.Data);
+        return Autograd.Record(y, "add_scalar", [x], dy =>
+        {
+            if (x.RequiresGrad) TensorPrimitives.Add(x.Grad!.Data, dy.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>x·s for a scalar s.</summary>
+    public static Tensor Mul(this Tensor x, float s)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Multiply(x.Data, s, y.Data);
+        return Autograd.Record(y, "mul_scalar", [x], dy =>
+        {
+            if (x.RequiresGrad) TensorPrimitives.MultiplyAdd(dy.Data, s, x.Grad!.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>x / s for a scalar s (computed as x·(1/s)).</summary>
+    public static Tensor Div(this Tensor x, float s) => x.Mul(1f / s);
+
+    /// <summary>y = op(a, b) over the broadcast shape, without recording.</summary>
+    private static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IRowOp
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (Shapes.Equal(a.Dims, b.Dims))
+        {
+            Tensor same = Tensor.Empty(a.Dims);
+            TOp.Rows(a.Data, b.Data, same.Data);
+            return same;
+        }
+        int[] shape = Shapes.Broadcast(a.Dims, b.Dims, op);
+        Tensor y = Tensor.Empty(shape);
+        Broadcasting.Binary<TOp>(a.Data, Shapes.BroadcastStrides(a.Dims, shape), b.Data,
+            Shapes.BroadcastStrides(b.Dims, shape), shape, y.Data);
+        return y;
+    }
+
+    /// <summary>input.Grad += gradient (of shape <paramref name="gradShape"/>) summed over the dimensions the input was broadcast along.</summary>
+    private static void ReduceInto(Tensor input, ReadOnlySpan<float> gradient, int[] gradShape)
+    {
+        Span<float> g = input.Grad!.Data;
+        if (Shapes.Equal(input.Dims, gradShape)) TensorPrimitives.Add(g, gradient, g);
+        else Broadcasting.SumTo(gradient, gradShape, Shapes.BroadcastStrides(input.Dims, gradShape), g);
+    }
+}

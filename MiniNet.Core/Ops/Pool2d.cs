@@ -1,0 +1,65 @@
+using MiniNet.Kernels;
+
+namespace MiniNet;
+
+public static partial class Ops
+{
+    /// <summary>Max pooling over kernel×kernel windows: y[n, c, i, j] = max over the window at (i·s − p, j·s − p).
+    /// Stride defaults to the kernel size; padded positions never win. Output (N, C, ⌊(H + 2p − k)/s⌋ + 1, …).</summary>
+    /// <remarks>Backward sends each output's gradient to the input position that won (the first one on ties).</remarks>
+    public static Tensor MaxPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
+    {
+        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "MaxPool2d");
+        Tensor y = Tensor.Empty(g.N, g.C, g.OutH, g.OutW);
+        var argmax = new int[y.Numel];
+        float[] xs = x.Storage, ys = y.Storage;
+        Parallelism.For(g.Chunks, t => Pooling.MaxForward(xs, g.Describe(t), ys, argmax));
+        return Autograd.Record(y, "max_pool2d", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            Span<float> dx = x.Grad!.Data;
+            ReadOnlySpan<float> g = dy.Data;
+            for (int i = 0; i < argmax.Length; i++) dx[argmax[i]] += g[i];
+        });
+    }
+
+    /// <summary>Average pooling over kernel×kernel windows (stride defaults to the kernel size); padded zeros count
+    /// in the average (PyTorch's count_include_pad = true).</summary>
+    public static Tensor AvgPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
+    {
+        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "AvgPool2d");
+        Tensor y = Tensor.Empty(g.N, g.C, g.OutH, g.OutW);
+        float[] xs = x.Storage, ys = y.Storage;
+        Parallelism.For(g.Chunks, t => Pooling.AvgForward(xs, g.Describe(t), ys));
+        return Autograd.Record(y, "avg_pool2d", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            float[] dxs = x.Grad!.Storage, dys = dy.Storage;
+            Parallelism.For(g.Chunks, t => Pooling.AvgBackward(dys, g.Describe(t), dxs));
+        });
+    }
+
+    private readonly record struct PoolGeometry(int N, int C, int H, int W, int Kernel, int Stride, int Padding, int OutH, int OutW)
+    {
+        public int Planes => N * C;
+        public int Chunks => Math.Max(1, Math.Min(Planes, Parallelism.MaxThreads));
+
+        public PoolWindow Describe(int chunk) => new(H, W, Kernel, Stride, Padding, OutH, OutW,
+            (int)((long)Planes * chunk / Chunks), (int)((long)Planes * (chunk + 1) / Chunks));
+
+        public static PoolGeometry Create(Tensor x, int kernel, int stride, int padding, string op)
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            if (x.Rank != 4) throw new ArgumentException($"{op}: expects input (N, C, H, W), got {Shapes.Format(x.Dims)}.");
+            if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"{op}: kernel must be at least 1.");
+            if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
+            if (padding < 0 || padding > kernel / 2)
+                throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be between 0 and kernel/2 = {kernel / 2}.");
+            int h = x.Dims[2], w = x.Dims[3];
+            if (h + 2 * padding < kernel || w + 2 * padding < kernel)
+                throw new ArgumentException($"{op}: kernel {kernel} is larger than the padded input {Shapes.Format(x.Dims)} (padding {padding}).");
+            return new PoolGeometry(x.Dims[0], x.Dims[1], h, w, kernel, stride, padding,
+                (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System.Numerics.Tensors;
+using MiniNet.Kernels;
+
+namespace MiniNet;
+
+public static partial class Ops
+{
+    /// <summary>y = −x.</summary>
+    public static Tensor Neg(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Negate(x.Data, y.Data);
+        return Autograd.Record(y, "neg", [x], dy =>
+        {
+            if (x.RequiresGrad) TensorPrimitives.Subtract(x.Grad!.Data, dy.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>y = eˣ.</summary>
+    public static Tensor Exp(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Exp(x.Data, y.Data);
+        return Autograd.Record(y, "exp", [x], dy =>
+        {
+            // d eˣ/dx = eˣ = y: reuse the output.
+            if (x.RequiresGrad) TensorPrimitives.MultiplyAdd(dy.Data, y.Data, x.Grad!.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>y = ln x (NaN for x &lt; 0, −∞ at 0).</summary>
+    public static Tensor Log(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Log(x.Data, y.Data);
+        return Autograd.Record(y, "log", [x], dy =>
+        {
+            if (x.RequiresGrad) Elementwise.Accumulate<Quotient>(dy.Data, x.Data, x.Grad!.Data);   // dx += dy / x
+        });
+    }
+
+    /// <summary>y = √x.</summary>
+    public static Tensor Sqrt(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Sqrt(x.Data, y.Data);
+        return Autograd.Record(y, "sqrt", [x], dy =>
+        {
+            if (x.RequiresGrad) Elementwise.Accumulate<SqrtGrad>(y.Data, dy.Data, x.Grad!.Data);   // dx += dy / (2y)
+        });
+    }
+
+    /// <summary>y = |x|; the gradient at 0 is 0, as in PyTorch.</summary>
+    public static Tensor Abs(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Abs(x.Data, y.Data);
+        return Autograd.Record(y, "abs", [x], dy =>
+        {
+            if (x.RequiresGrad) Elementwise.Accumulate<AbsGrad>(x.Data, dy.Data, x.Grad!.Data);   // dx += sign(x)·dy
+        });
+    }
+
+    /// <summary>y = xᵖ for a scalar exponent p.</summary>
+    public static Tensor Pow(this Tensor x, float exponent)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        if (exponent == 2f) TensorPrimitives.Multiply(x.Data, x.Data, y.Data);
+        else TensorPrimitives.Pow(x.Data, exponent, y.Data);
+        return Autograd.Record(y, "pow", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            // dx += dy·p·x^(p−1)
+            float[] slope = new float[x.Numel];
+            if (exponent == 2f) TensorPrimitives.Multiply(x.Data, 2f, slope);
+            else
+            {
+                TensorPrimitives.Pow(x.Data, exponent - 1f, slope);
+                TensorPrimitives.Multiply(slope, exponent, slope);
+            }
+            TensorPrimitives.MultiplyAdd(dy.Data, slope, x.Grad!.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>y = x². Composite: <c>Pow(x, 2)</c>.</summary>
+    public static Tensor Square(this Tensor x) => x.Pow(2f);
+
+    /// <summary>Rectified linear unit, y = max(x, 0); the gradient at 0 is 0.</summary>
+    public static Tensor Relu(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Max(x.Data, 0f, y.Data);
+        return Autograd.Record(y, "relu", [x], dy =>
+        {
+            if (x.RequiresGrad) Elementwise.Accumulate<ReluGrad>(x.Data, dy.Data, x.Grad!.Data);   // dx += dy·[x > 0]
+        });
+    }
+
+    /// <summary>Logistic sigmoid, y = 1 / (1 + e^(−x)).</summary>
+    public static Tensor Sigmoid(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Sigmoid(x.Data, y.Data);
+        return Autograd.Record(y, "sigmoid", [x], dy =>
+        {
+            // dσ/dx = σ·(1 − σ): reuse the saved output instead of recomputing e^(−x).
+            if (x.RequiresGrad) Elementwise.Accumulate<SigmoidGrad>(y.Data, dy.Data, x.Grad!.Data);
+        });
+    }
+
+    /// <summary>Hyperbolic tangent, y = tanh x.</summary>
+    public static Tensor Tanh(this Tensor x)
+    {
+        Tensor y = Tensor.Empty(x.Dims);
+        TensorPrimitives.Tanh(x.Data, y.Data);
+        return Autograd.Record(y, "tanh", [x], dy =>
+        {
+            if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Data, dy.Data, x.Grad!.Data);   // dx += dy·(1 − y²)
+        });
+    }
+}

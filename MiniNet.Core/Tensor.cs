@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text;
+using MathNet.Numerics.Distributions;
+
+namespace MiniNet;
+
+/// <summary>
+/// A dense float32 tensor: contiguous, row-major storage plus a shape. Images are (N, C, H, W).
+/// </summary>
+/// <remarks>
+/// A tensor produced by an op while gradients are enabled remembers that op (its <see cref="Node"/>),
+/// so <see cref="Tensor.Backward(bool)"/> can walk the graph in reverse. Leaf tensors with <see cref="RequiresGrad"/>
+/// accumulate gradients in <see cref="Grad"/> across calls, as in PyTorch.
+/// </remarks>
+public partial class Tensor
+{
+    private readonly float[] _storage;
+    private readonly int[] _shape;
+    private bool _requiresGrad;
+
+    /// <summary>Wraps <paramref name="storage"/> (not copied) as a tensor of the given shape.</summary>
+    internal Tensor(float[] storage, int[] shape)
+    {
+        int numel = Shapes.Numel(shape);
+        if (storage.Length < numel)
+            throw new ArgumentException($"Tensor: storage of {storage.Length} floats is too small for shape {Shapes.Format(shape)}.");
+        _storage = storage;
+        _shape = shape;
+        Numel = numel;
+    }
+
+    /// <summary>Creates a tensor that shares the storage of <paramref name="other"/> (used by <see cref="Parameter"/>).</summary>
+    protected Tensor(Tensor other) : this(other._storage, other._shape) { }
+
+    /// <summary>The sizes of the dimensions, outermost first.</summary>
+    public IReadOnlyList<int> Shape => _shape;
+
+    /// <summary>The shape as the internal array; ops read it, never write it.</summary>
+    internal int[] Dims => _shape;
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>The number of elements (the product of the shape; 1 for a scalar of rank 0).</summary>
+    public int Numel { get; }
+
+    /// <summary>The elements in row-major order. Writing to it changes the tensor in place, unseen by autograd.</summary>
+    public Span<float> Data => _storage.AsSpan(0, Numel);
+
+    /// <summary>The backing array (at least <see cref="Numel"/> long); shared by views such as <see cref="Ops.Reshape"/>.</summary>
+    internal float[] Storage => _storage;
+
+    /// <summary>Gradient of the last <see cref="Tensor.Backward(bool)"/> root with respect to this tensor (leaves only), or null.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that produced this tensor, or null for a leaf.</summary>
+    public Node? Node { get; internal set; }
+
+    /// <summary>True for a tensor created by the user rather than by a recorded op.</summary>
+    public bool IsLeaf => Node is null;
+
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch.</summary>
+    /// <exception cref="InvalidOperationException">Set on a tensor produced by an op.</exception>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (Node is not null)
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be changed on leaf tensors; this tensor was produced by '{Node.Name}'. Use Detach() first.");
+            _requiresGrad = value;
+        }
+    }
+
+    internal void MarkRequiresGrad() => _requiresGrad = true;
+
+    /// <summary>The size of dimension <paramref name="dim"/>; negative values count from the end.</summary>
+    public int Size(int dim) => _shape[Shapes.NormalizeAxis(dim, Rank, "Size")];
+
+    // ---- Factories -------------------------------------------------------------------------
+
+    /// <summary>A tensor over a copy of <paramref name="data"/> with the given shape.</summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from the data length.</exception>
+    public static Tensor FromArray(float[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(shape);
+        Shapes.Validate(shape, "FromArray");
+        if (Shapes.Numel(shape) != data.Length)
+            throw new ArgumentException(
+                $"FromArray: shape {Shapes.Format(shape)} holds {Shapes.Numel(shape)} elements but data has {data.Length}.",
+                nameof(shape));
+        return new Tensor((float[])data.Clone(), (int[])shape.Clone());
+    }
+
+    /// <summary>A one-dimensional tensor holding a copy of <paramref name="data"/>.</summary>
+    public static Tensor From(params float[] data) => FromArray(data, data.Length);
+
+    /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
+    public static Tensor Scalar(float value) => new([value], []);
+
+    /// <summary>An uninitialised-by-contract tensor (its contents are zeros, but callers must overwrite them).</summary>
+    public static Tensor Empty(params int[] shape)
+    {
+        Shapes.Validate(shape, "Empty");
+        return new Tensor(new float[Shapes.Numel(shape)], (int[])shape.Clone());
+    }
+
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(params int[] shape) => Empty(shape);
+
+    /// <summary>A tensor of ones.</summary>
+    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
+
+    /// <summary>A tensor with every element equal to <paramref name="value"/>.</summary>
+    public static Tensor Full(int[] shape, float value)
+    {
+        Tensor t = Empty(shape);
+        t.Data.Fill(value);
+        return t;
+    }
+
+    /// <summary>Zeros with the shape of <paramref name="like"/>.</summary>
+    public static Tensor ZerosLike(Tensor like) => Empty(like._shape);
+
+    /// <summary>Samples from N(0, 1) drawn from <see cref="Rng.Default"/>.</summary>
+    public static Tensor Randn(params int[] shape) => Randn(shape, Rng.Default);
+
+    /// <summary>Samples from N(0, 1) drawn from a new generator seeded with <paramref name="seed"/>.</summary>
+    public static Tensor Randn(int[] shape, int seed) => Randn(shape, Rng.Create(seed));
+
+    /// <summary>Samples from N(0, 1) drawn from <paramref name="generator"/> (MathNet.Numerics' normal sampler).</summary>
+    public static Tensor Randn(int[] shape, System.Random generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        Tensor t = Empty(shape);
+        var samples = new double[t.Numel];
+        Normal.Samples(generator, samples, 0.0, 1.0);
+        Span<float> data = t.Data;
+        for (int i = 0; i < samples.Length; i++) data[i] = (float)samples[i];
+        return t;
+    }
+
+    /// <summary>Samples from U[0, 1) drawn from <see cref="Rng.Default"/>.</summary>
+    public static Tensor Rand(params int[] shape) => Rand(shape, Rng.Default);
+
+    /// <summary>Samples from U[0, 1) drawn from a new generator seeded with <paramref name="seed"/>.</summary>
+    public static Tensor Rand(int[] shape, int seed) => Rand(shape, Rng.Create(seed));
+
+    /// <summary>Samples from U[0, 1) drawn from <paramref name="generator"/>.</summary>
+    public static Tensor Rand(int[] shape, System.Random generator) => Uniform(shape, 0f, 1f, generator);
+
+    /// <summary>Samples from U[<paramref name="low"/>, <paramref name="high"/>) drawn from <paramref name="generator"/>.</summary>
+    public static Tensor Uniform(int[] shape, float low, float high, System.Random generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (!(high >= low))
+            throw new ArgumentOutOfRangeException(nameof(high), high, $"Uniform: high ({high}) must be at least low ({low}).");
+        Tensor t = Empty(shape);
+        Span<float> data = t.Data;
+        double range = (double)high - low;
+        for (int i = 0; i < data.Length; i++)
+        {
+            float v = (float)(low + range * generator.NextDouble());
+            data[i] = v < high ? v : low;   // NOTE: rounding to float can reach `high`; keep the interval half-open.
+        }
+        return t;
+    }
+
+    // ---- Reading -------------------------------------------------------------------------
+
+    /// <summary>A copy of the elements in row-major order.</summary>
+    public float[] ToArray() => Data.ToArray();
+
+    /// <summary>The value of a one-element tensor.</summary>
+    /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>
+    public float Item()
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException($"Item: tensor of shape {Shapes.Format(_shape)} has {Numel} elements, not one.");
+        return _storage[0];
+    }
+
+    /// <summary>The element at the given indices (one per dimension, negative counting from the end).</summary>
+    [System.Runtime.CompilerServices.IndexerName("At")]   // NOTE: the default name "Item" would clash with Item().
+    public float this[params int[] indices]
+    {
+        get => _storage[FlatIndex(indices)];
+        set => _storage[FlatIndex(indices)] = value;
+    }
+
+    private int FlatIndex(int[] indices)
+    {
+        if (indices.Length != Rank)
+            throw new ArgumentException($"Indexer: tensor of shape {Shapes.Format(_shape)} needs {Rank} indices, got {indices.Length}.");
+        int flat = 0;
+        for (int d = 0; d < Rank; d++)
+        {
+            int i = indices[d] < 0 ? indices[d] + _shape[d] : indices[d];
+            if ((uint)i >= (uint)_shape[d])
+                throw new IndexOutOfRangeException($"Indexer: index {indices[d]} is out of range for dimension {d} of size {_shape[d]}.");
+            flat = flat * _shape[d] + i;
+        }
+        return flat;
+    }
+
+    /// <summary>Shape, up to eight leading values, and the gradient status.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder("Tensor");
+        sb.Append(Shapes.Format(_shape)).Append(" [");
+        int shown = Math.Min(Numel, 8);
+        for (int i = 0; i < shown; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            sb.Append(_storage[i].ToString("G5", CultureInfo.InvariantCulture));
+        }
+        if (Numel > shown) sb.Append(", …");
+        sb.Append(']');
+        if (Node is not null) sb.Append(" grad_fn=").Append(Node.Name);
+        else if (RequiresGrad) sb.Append(" requires_grad");
+        return sb.ToString();
+    }
+
+    // ---- Autograd ------------------------------------------------------------------------
+
+    /// <summary>Back-propagates from this one-element tensor (dL/dL = 1) into every leaf that requires grad.</summary>
+    /// <exception cref="InvalidOperationException">The tensor has more than one element, does not require grad, or its graph was freed.</exception>
+    public void Backward(bool retainGraph = false)
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException(
+                $"Backward: tensor of shape {Shapes.Format(_shape)} has {Numel} elements; pass a gradient of the same shape or reduce it first (e.g. Sum()).");
+        Engine.Backward(this, Ones(_shape), retainGraph);
+    }
+
+    /// <summary>Back-propagates <paramref name="gradient"/> (dL/dthis, same shape as this tensor).</summary>
+    /// <exception cref="ArgumentException">The gradient's shape differs from this tensor's.</exception>
+    public void Backward(Tensor gradient, bool retainGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(gradient);
+        if (!Shapes.Equal(gradient._shape, _shape))
+            throw new ArgumentException(
+                $"Backward: gradient of shape {Shapes.Format(gradient._shape)} does not match tensor of shape {Shapes.Format(_shape)}.",
+                nameof(gradient));
+        Engine.Backward(this, gradient, retainGraph);
+    }
+
+    /// <summary>A leaf sharing this tensor's storage, cut from the graph (no gradient flows through it).</summary>
+    public Tensor Detach() => new(_storage, _shape);
+
+    /// <summary>A deep copy of the values as a new leaf (not part of any graph).</summary>
+    public Tensor Clone() => new(Data.ToArray(), (int[])_shape.Clone());
+
+    /// <summary>Copies <paramref name="source"/>'s values into this tensor in place (shapes must have equal element counts).</summary>
+    public void CopyFrom(Tensor source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Numel != Numel)
+            throw new ArgumentException($"CopyFrom: source of shape {Shapes.Format(source._shape)} does not fit tensor of shape {Shapes.Format(_shape)}.");
+        source.Data.CopyTo(Data);
+    }
+}
