@@ -18,7 +18,7 @@ public static partial class Ops
         int k = sa[^1];
         if (sb[^2] != k)
             throw new ArgumentException(
-                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: inner dimensions {k} and {sb[^2]} differ.");
+                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: inner dimensions {k} and {sb[^2]} differ");
         if (a.Rank == 3 && b.Rank == 3 && sa[0] != sb[0])
             throw new ArgumentException($"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: batch sizes {sa[0]} and {sb[0]} differ.");
 

@@ -1,0 +1,56 @@
+using MiniNet.Kernels;
+using MiniNet.Kernels.Reference;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Core.Kernels;
+
+[TestFixture]
+public class GemmTests
+{
+    private static IEnumerable<TestCaseData> Shapes()
+    {
+        int[][] sizes = [[1, 1, 1], [2, 3, 4], [7, 5, 3], [8, 32, 16], [9, 33, 17], [13, 47, 300], [67, 1, 5], [1, 67, 9],
+                         [100, 70, 257], [130, 200, 64], [97, 2100, 20]];
+        foreach (int[] s in sizes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    yield return new TestCaseData(s[0], s[1], s[2], ta, tb);
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Multiply_MatchesTripleLoop(int m, int n, int k, bool transA, bool transB)
+    {
+        // Leading dimensions larger than the logical sizes: the kernel must honour them (submatrix views).
+        int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1;
+        float[] a = TestData.Array((transA ? k : m) * lda, 1), b = TestData.Array((transB ? n : k) * ldb, 2);
+        float[] c0 = TestData.Array(m * ldc, 3);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] fast = (float[])c0.Clone(), slow = (float[])c0.Clone();
+            Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, fast, ldc, accumulate);
+            GemmReference.Multiply(transA, transB, m, n, k, a, lda, b, ldb, slow, ldc, accumulate);
+            TensorAssert.Close(fast, slow, atol: 1e-4f, rtol: 1e-4f, what: $"accumulate={accumulate}");
+        }
+    }
+
+    [Test]
+    public void Multiply_SingleThreadAndParallel_AreBitwiseEqual()
+    {
+        const int m = 150, n = 260, k = 300;
+        float[] a = TestData.Array(m * k, 4), b = TestData.Array(k * n, 5);
+        float[] serial = new float[m * n], threaded = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, a, k, b, n, serial, n, false, parallel: false);
+        Gemm.Multiply(false, false, m, n, k, a, k, b, n, threaded, n, false, parallel: true);
+        Assert.That(threaded, Is.EqualTo(serial));
+    }
+
+    [Test]
+    public void Multiply_EmptyInnerDimension_ClearsOrKeeps()
+    {
+        float[] c = [1, 2, 3, 4];
+        Gemm.Multiply(false, false, 2, 2, 0, [], 0, [], 2, c, 2, accumulate: true);
+        Assert.That(c, Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+        Gemm.Multiply(false, false, 2, 2, 0, [], 0, [], 2, c, 2, accumulate: false);
+        Assert.That(c, Is.All.EqualTo(0f));
+    }
+}

@@ -1,0 +1,73 @@
+using MiniNet.Kernels.Reference;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Core.Ops;
+
+[TestFixture]
+public class Conv2dTests
+{
+    [TestCase(2, 3, 7, 6, 4, 3, 1, 0, true)]
+    [TestCase(2, 3, 7, 6, 4, 3, 1, 1, false)]
+    [TestCase(3, 2, 9, 9, 5, 3, 2, 1, true)]
+    [TestCase(1, 4, 5, 5, 3, 1, 1, 0, true)]     // 1×1: no unfolding
+    [TestCase(2, 1, 28, 28, 8, 5, 2, 2, false)]
+    [TestCase(3, 2, 6, 8, 2, 2, 2, 0, false)]    // non-overlapping windows
+    public void Conv2d_MatchesDirectLoops(int n, int c, int h, int w, int o, int k, int stride, int padding, bool withBias)
+    {
+        Tensor x = TestData.Uniform([n, c, h, w], 1), weight = TestData.Uniform([o, c, k, k], 2);
+        Tensor? bias = withBias ? TestData.Uniform([o], 3) : null;
+        Tensor y = x.Conv2d(weight, bias, stride, padding);
+        float[] expected = ConvReference.Forward(x.ToArray(), n, c, h, w, weight.ToArray(), o, k, k, bias?.ToArray(),
+            stride, padding, out int oh, out int ow);
+        TensorAssert.Close(y, expected, [n, o, oh, ow], atol: 1e-5f, rtol: 1e-4f);
+    }
+
+    [TestCase(1, 0, true)]
+    [TestCase(2, 1, true)]
+    [TestCase(1, 1, false)]
+    [TestCase(2, 0, false)]
+    public void Conv2d_GradientsMatchNumerical(int stride, int padding, bool withBias)
+    {
+        Tensor x = TestData.Uniform([2, 2, 5, 5], 4), weight = TestData.Uniform([3, 2, 3, 3], 5);
+        if (withBias)
+            TensorAssert.GradientsMatch(v => v[0].Conv2d(v[1], v[2], stride, padding), x, weight, TestData.Uniform([3], 6));
+        else
+            TensorAssert.GradientsMatch(v => v[0].Conv2d(v[1], null, stride, padding), x, weight);
+    }
+
+    [Test]
+    public void Conv2d_OneByOne_GradientsMatchNumerical() =>
+        TensorAssert.GradientsMatch(v => v[0].Conv2d(v[1]), TestData.Uniform([2, 3, 3, 4], 7), TestData.Uniform([2, 3, 1, 1], 8));
+
+    [Test]
+    public void Conv2d_ManyImages_WeightGradientIsThreadCountIndependentInValue()
+    {
+        // 5 images spread over threads; the weight gradient must equal the sum of per-image gradients.
+        Tensor x = TestData.Uniform([5, 2, 6, 6], 9), w = TestData.Uniform([3, 2, 3, 3], 10);
+        w.RequiresGrad = true;
+        x.Conv2d(w, padding: 1).Sum().Backward();
+        float[] whole = w.Grad!.ToArray();
+        var perImage = new float[whole.Length];
+        for (int i = 0; i < 5; i++)
+        {
+            var wi = w.Detach().Clone();
+            wi.RequiresGrad = true;
+            Tensor xi = Tensor.FromArray(x.Data.Slice(i * 72, 72).ToArray(), 1, 2, 6, 6);
+            xi.Conv2d(wi, padding: 1).Sum().Backward();
+            float[] gi = wi.Grad!.ToArray();
+            for (int j = 0; j < perImage.Length; j++) perImage[j] += gi[j];
+        }
+        TensorAssert.Close(whole, perImage, atol: 1e-4f);
+    }
+
+    [Test]
+    public void Conv2d_BadShapes_ThrowNamingShapes()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.Zeros(1, 3, 8, 8).Conv2d(Tensor.Zeros(4, 2, 3, 3)));
+        Assert.That(ex!.Message, Does.Contain("(1, 3, 8, 8)").And.Contain("(4, 2, 3, 3)"));
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(3, 8, 8).Conv2d(Tensor.Zeros(4, 3, 3, 3)));
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(1, 3, 2, 2).Conv2d(Tensor.Zeros(4, 3, 3, 3)));
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(1, 3, 8, 8).Conv2d(Tensor.Zeros(4, 3, 3, 3), Tensor.Zeros(3)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(1, 3, 8, 8).Conv2d(Tensor.Zeros(4, 3, 3, 3), stride: 0));
+    }
+}

@@ -1,0 +1,51 @@
+using MiniNet.Kernels.Reference;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Core.Ops;
+
+[TestFixture]
+public class Pool2dTests
+{
+    [TestCase(2, 2, 0)]   // non-overlapping
+    [TestCase(3, 2, 0)]   // overlapping
+    [TestCase(3, 1, 1)]   // overlapping, padded
+    [TestCase(2, 2, 1)]
+    [TestCase(3, 3, 0)]
+    public void Pooling_MatchesWindowLoops(int kernel, int stride, int padding)
+    {
+        Tensor x = TestData.Uniform([2, 3, 7, 6], 1);
+        int oh = (7 + 2 * padding - kernel) / stride + 1, ow = (6 + 2 * padding - kernel) / stride + 1;
+        TensorAssert.Close(x.MaxPool2d(kernel, stride, padding),
+            PoolingReference.Forward(x.ToArray(), 6, 7, 6, kernel, stride, padding, max: true), [2, 3, oh, ow], atol: 0, rtol: 0);
+        TensorAssert.Close(x.AvgPool2d(kernel, stride, padding),
+            PoolingReference.Forward(x.ToArray(), 6, 7, 6, kernel, stride, padding, max: false), [2, 3, oh, ow], atol: 1e-6f);
+    }
+
+    [Test]
+    public void MaxPool2d_StrideDefaultsToKernel()
+    {
+        var x = Tensor.FromArray(Enumerable.Range(0, 16).Select(i => (float)i).ToArray(), 1, 1, 4, 4);
+        TensorAssert.Close(x.MaxPool2d(2), [5, 7, 13, 15], [1, 1, 2, 2]);
+        TensorAssert.Close(x.AvgPool2d(2), [2.5f, 4.5f, 10.5f, 12.5f], [1, 1, 2, 2]);
+    }
+
+    [TestCase(2, 2, 0)]
+    [TestCase(3, 2, 0)]
+    [TestCase(3, 1, 1)]
+    public void Pooling_GradientsMatchNumerical(int kernel, int stride, int padding)
+    {
+        Tensor x = TestData.Distinct([2, 2, 6, 5], 2);
+        TensorAssert.GradientsMatch(v => v[0].MaxPool2d(kernel, stride, padding), x);
+        TensorAssert.GradientsMatch(v => v[0].AvgPool2d(kernel, stride, padding), x);
+    }
+
+    [Test]
+    public void Pooling_BadArguments_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => Tensor.Zeros(3, 4, 4).MaxPool2d(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(1, 1, 4, 4).MaxPool2d(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(1, 1, 4, 4).AvgPool2d(2, padding: 2));
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.Zeros(1, 1, 2, 2).MaxPool2d(3));
+        Assert.That(ex!.Message, Does.Contain("MaxPool2d").And.Contain("(1, 1, 2, 2)"));
+    }
+}
