@@ -1,0 +1,126 @@
+using MiniNet.Kernels;
+
+namespace MiniNet;
+
+/// <summary>Receives one training batch's per-channel statistics: mean, biased variance, and the count m = N·L per channel.</summary>
+public delegate void BatchStatisticsObserver(ReadOnlySpan<double> mean, ReadOnlySpan<double> biasedVariance, int count);
+
+public static partial class Ops
+{
+    /// <summary>Batch normalization, fused forward and backward (as <c>torch.nn.functional.batch_norm</c>):
+    /// y = γ·(x − μ)/√(σ² + ε) + β per channel.</summary>
+    /// <remarks>
+    /// <para>x is (N, C), (N, C, L) or (N, C, H, W); statistics are per channel over the other dimensions (m = N·L values).
+    /// In training, μ and the biased σ² come from the batch and gradients flow through both:
+    /// dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂, dβ = Σ dy. The running buffers, when given, are
+    /// updated in place: running = (1 − factor)·running + factor·batch, with the unbiased m/(m − 1) variance.</para>
+    /// <para>Outside training, μ and σ² are the running buffers, treated as constants (then they are required).</para>
+    /// </remarks>
+    /// <param name="weight">γ, shape (C), or null for 1.</param>
+    /// <param name="bias">β, shape (C), or null for 0.</param>
+    /// <param name="runningMean">Running mean (C), or null.</param>
+    /// <param name="runningVar">Running variance (C), or null.</param>
+    /// <param name="training">Use batch statistics (and update the running ones).</param>
+    /// <param name="factor">The weight of the new batch in the running average (PyTorch's momentum, 0.1 by default).</param>
+    /// <param name="eps">ε added to the variance.</param>
+    /// <param name="observer">Called with each training batch's statistics (used to compute population statistics).</param>
+    /// <exception cref="ArgumentException">Bad rank, mismatched channel counts, or one value per channel in training.</exception>
+    public static Tensor BatchNorm(this Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank < 2)
+            throw new ArgumentException($"BatchNorm: expects input (N, C, …), got {Shapes.Format(x.Dims)}.");
+        int n = x.Dims[0], c = x.Dims[1], l = Shapes.Numel(x.Dims.AsSpan(2));
+        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
+            if (t is not null && (t.Rank != 1 || t.Dims[0] != c))
+                throw new ArgumentException($"BatchNorm: input {Shapes.Format(x.Dims)} has {c} channels but {name} has shape {Shapes.Format(t.Dims)}.");
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException("BatchNorm: give both running_mean and running_var, or neither.");
+        if (!training && runningMean is null)
+            throw new ArgumentException("BatchNorm: evaluation without batch statistics needs running_mean and running_var.");
+        if (!(eps > 0f)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "BatchNorm: eps must be positive.");
+        int m = n * l;
+        if (training && m <= 1)
+            throw new ArgumentException(
+                $"BatchNorm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Dims)}.");
+
+        // x̂ = (x − center)·invStd + offset: center is μ in float, offset keeps μ's rounding error (see the kernels).
+        var center = new float[c];
+        var invStd = new float[c];
+        var offset = new float[c];
+        if (training)
+        {
+            var mu = new double[c];
+            var variance = new double[c];
+            BatchNormKernels.Statistics(x.Data, n, c, l, mu, variance);
+            observer?.Invoke(mu, variance, m);
+            for (int j = 0; j < c; j++)
+            {
+                double inv = 1.0 / Math.Sqrt(variance[j] + eps);
+                center[j] = (float)mu[j];
+                invStd[j] = (float)inv;
+                offset[j] = (float)(-(mu[j] - center[j]) * inv);
+            }
+            if (runningMean is not null)
+            {
+                Span<float> rm = runningMean.Data, rv = runningVar!.Data;
+                double unbias = m / (m - 1.0);
+                for (int j = 0; j < c; j++)
+                {
+                    rm[j] = (float)((1.0 - factor) * rm[j] + factor * mu[j]);
+                    rv[j] = (float)((1.0 - factor) * rv[j] + factor * variance[j] * unbias);
+                }
+            }
+        }
+        else
+        {
+            runningMean!.Data.CopyTo(center);
+            ReadOnlySpan<float> rv = runningVar!.Data;
+            for (int j = 0; j < c; j++) invStd[j] = (float)(1.0 / Math.Sqrt(rv[j] + (double)eps));
+        }
+
+        // y = γ·x̂ + β = (x − center)·scale + shift with scale = γ/σ, shift = β + γ·offset.
+        var scale = new float[c];
+        var shift = new float[c];
+        for (int j = 0; j < c; j++)
+        {
+            float gamma = weight is null ? 1f : weight.Data[j];
+            scale[j] = gamma * invStd[j];
+            shift[j] = (bias is null ? 0f : bias.Data[j]) + gamma * offset[j];
+        }
+        Tensor y = Tensor.Empty(x.Dims);
+        BatchNormKernels.Normalize(x.Data, n, c, l, center, scale, shift, y.Data);
+
+        Tensor[] inputs = (weight, bias) switch
+        {
+            (null, null) => [x],
+            (not null, null) => [x, weight],
+            (null, not null) => [x, bias],
+            _ => [x, weight, bias],
+        };
+        return Autograd.Record(y, training ? "batch_norm" : "batch_norm_eval", inputs, dy =>
+        {
+            var sumDy = new double[c];
+            var sumDyXhat = new double[c];
+            BatchNormKernels.BackwardSums(x.Data, dy.Data, n, c, l, center, invStd, offset, sumDy, sumDyXhat);
+            if (weight is { RequiresGrad: true })
+            {
+                Span<float> dw = weight.Grad!.Data;
+                for (int j = 0; j < c; j++) dw[j] += (float)sumDyXhat[j];
+            }
+            if (bias is { RequiresGrad: true })
+            {
+                Span<float> db = bias.Grad!.Data;
+                for (int j = 0; j < c; j++) db[j] += (float)sumDy[j];
+            }
+            if (!x.RequiresGrad) return;
+            // Training: dx = scale·(dy − mean(dy) − x̂·mean(dy·x̂)); eval: the statistics are constants, dx = scale·dy.
+            var a = new float[c];
+            var b = new float[c];
+            if (training)
+                for (int j = 0; j < c; j++) { a[j] = (float)(sumDy[j] / m); b[j] = (float)(sumDyXhat[j] / m); }
+            BatchNormKernels.BackwardInput(x.Data, dy.Data, n, c, l, center, invStd, offset, scale, a, b, x.Grad!.Data);
+        });
+    }
+}

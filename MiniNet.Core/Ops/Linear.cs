@@ -1,0 +1,46 @@
+using System.Numerics.Tensors;
+using MiniNet.Kernels;
+
+namespace MiniNet;
+
+public static partial class Ops
+{
+    /// <summary>Fully connected map y = x·Wᵀ + b, fused (no transposed copy of W). Equal to <c>x.MatMul(W.T()) + b</c>.</summary>
+    /// <remarks>Shapes: x (…, in), weight (out, in), bias (out) or null → y (…, out). Leading dimensions fold into rows.
+    /// Backward: dx += dy·W, dW += dyᵀ·x, db += Σ_rows dy.</remarks>
+    /// <exception cref="ArgumentException">x's last dimension differs from weight's, or bias is not (out).</exception>
+    public static Tensor Linear(this Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"Linear: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+        int outF = weight.Dims[0], inF = weight.Dims[1];
+        if (x.Rank < 1 || x.Dims[^1] != inF)
+            throw new ArgumentException(
+                $"Linear: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
+            throw new ArgumentException($"Linear: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+
+        int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
+        Tensor y = Tensor.Empty([.. x.Dims[..^1], outF]);
+        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false);
+        if (bias is not null)
+        {
+            Span<float> ys = y.Data;
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(ys.Slice(r * outF, outF), bias.Data, ys.Slice(r * outF, outF));
+        }
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        return Autograd.Record(y, "linear", inputs, dy =>
+        {
+            if (x.RequiresGrad) Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, x.Grad!.Data, inF, accumulate: true);
+            if (weight.RequiresGrad) Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, weight.Grad!.Data, inF, accumulate: true);
+            if (bias is { RequiresGrad: true })
+            {
+                Span<float> db = bias.Grad!.Data;
+                ReadOnlySpan<float> g = dy.Data;
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.Slice(r * outF, outF), db);
+            }
+        });
+    }
+}

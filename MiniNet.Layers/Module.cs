@@ -1,0 +1,184 @@
+namespace MiniNet.Layers;
+
+/// <summary>The result of <see cref="Module.LoadStateDict"/>: keys the model has that the state lacked, and keys the state had that the model lacks.</summary>
+public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys);
+
+/// <summary>Base class of every layer and model: holds named parameters, buffers and child modules, registered
+/// explicitly in constructors, and a <see cref="Forward"/> built from ops (so no backward code is needed).</summary>
+/// <remarks>Names follow PyTorch: a state dict's keys are dotted paths such as <c>0.weight</c> or <c>1.running_mean</c>,
+/// listing each module's parameters, then its buffers, then its children's entries, in registration order.</remarks>
+public abstract class Module
+{
+    private readonly List<(string Name, Parameter Value)> _parameters = [];
+    private readonly List<(string Name, Tensor Value)> _buffers = [];
+    private readonly List<(string Name, Module Value)> _children = [];
+
+    /// <summary>Computes the module's output. Layers validate the input's shape first.</summary>
+    public abstract Tensor Forward(Tensor x);
+
+    /// <summary>True in training mode (the default); BatchNorm and Dropout behave differently in evaluation mode.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Sets training mode on this module and every descendant.</summary>
+    /// <returns>This module.</returns>
+    public Module Train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var (_, child) in _children) child.Train(mode);
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode recursively. Same as <c>Train(false)</c>.</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Registers a trainable parameter under <paramref name="name"/>, wrapping <paramref name="initial"/>'s storage.</summary>
+    protected Parameter RegisterParameter(string name, Tensor initial)
+    {
+        CheckName(name);
+        var parameter = initial as Parameter ?? new Parameter(initial);
+        _parameters.Add((name, parameter));
+        return parameter;
+    }
+
+    /// <summary>Registers a non-trainable state tensor (such as <c>running_mean</c>): saved in the state dict, not in <see cref="Parameters"/>.</summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        CheckName(name);
+        ArgumentNullException.ThrowIfNull(value);
+        _buffers.Add((name, value));
+        return value;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/>.</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        CheckName(name);
+        ArgumentNullException.ThrowIfNull(module);
+        _children.Add((name, module));
+        return module;
+    }
+
+    /// <summary>Every trainable parameter, recursively, in registration order.</summary>
+    public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>Every trainable parameter with its dotted name.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach (var (name, p) in _parameters) yield return (prefix + name, p);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedParameters(prefix + name + ".")) yield return item;
+    }
+
+    /// <summary>Every buffer, recursively, in registration order.</summary>
+    public IEnumerable<Tensor> Buffers() => NamedBuffers().Select(b => b.Buffer);
+
+    /// <summary>Every buffer with its dotted name.</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
+    {
+        foreach (var (name, b) in _buffers) yield return (prefix + name, b);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedBuffers(prefix + name + ".")) yield return item;
+    }
+
+    /// <summary>The direct children, in registration order.</summary>
+    public IEnumerable<Module> Children() => _children.Select(c => c.Value);
+
+    /// <summary>The direct children with their names.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children.Select(c => (c.Name, c.Value));
+
+    /// <summary>This module and all its descendants, depth first (pre-order).</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var (_, child) in _children)
+            foreach (Module m in child.Modules()) yield return m;
+    }
+
+    /// <summary>Clears every parameter's gradient in place (keeping the buffers, so training allocates no new ones).</summary>
+    public void ZeroGrad()
+    {
+        foreach (Parameter p in Parameters()) p.Grad?.Data.Clear();
+    }
+
+    /// <summary>Parameters and buffers by dotted name, in PyTorch's order. The tensors are the live ones, not copies.</summary>
+    public OrderedDictionary<string, Tensor> StateDict()
+    {
+        var state = new OrderedDictionary<string, Tensor>();
+        AddState(state, "");
+        return state;
+    }
+
+    private void AddState(OrderedDictionary<string, Tensor> state, string prefix)
+    {
+        foreach (var (name, p) in _parameters) state.Add(prefix + name, p);
+        foreach (var (name, b) in _buffers) state.Add(prefix + name, b);
+        foreach (var (name, child) in _children) child.AddState(state, prefix + name + ".");
+    }
+
+    /// <summary>Copies values from <paramref name="state"/> into the parameters and buffers with the same names.</summary>
+    /// <remarks>Everything is validated before anything is copied, so a failed load leaves the module unchanged.</remarks>
+    /// <param name="strict">Require the keys to match exactly (no missing, no unexpected keys).</param>
+    /// <returns>The missing and unexpected keys (both empty when strict succeeds).</returns>
+    /// <exception cref="ArgumentException">A shape differs, or (strict) keys are missing or unexpected; the message lists them.</exception>
+    public LoadResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        OrderedDictionary<string, Tensor> own = StateDict();
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var problems = new List<string>();
+        foreach (var (key, target) in own)
+        {
+            if (state.TryGetValue(key, out Tensor? source) && !source.Shape.SequenceEqual(target.Shape))
+                problems.Add($"'{key}': checkpoint has shape {Shapes.Format(source.Shape)}, model has {Shapes.Format(target.Shape)}");
+        }
+        if (strict && missing.Count > 0) problems.Add("missing keys: " + string.Join(", ", missing));
+        if (strict && unexpected.Count > 0) problems.Add("unexpected keys: " + string.Join(", ", unexpected));
+        if (problems.Count > 0)
+            throw new ArgumentException($"LoadStateDict into {GetType().Name}: " + string.Join("; ", problems) + ". Nothing was loaded.");
+        foreach (var (key, target) in own)
+            if (state.TryGetValue(key, out Tensor? source)) source.Data.CopyTo(target.Data);
+        return new LoadResult(missing, unexpected);
+    }
+
+    /// <summary>Saves the state dict to a safetensors file, atomically (a crash mid-save leaves an existing file intact).</summary>
+    public void Save(string path) => Safetensors.Save(StateDict(), path);
+
+    /// <summary>Loads a safetensors checkpoint into this module; the file and every key and shape are validated first.</summary>
+    /// <exception cref="InvalidDataException">The file is not valid safetensors.</exception>
+    /// <exception cref="ArgumentException">The checkpoint does not fit the module (see <see cref="LoadStateDict"/>).</exception>
+    public LoadResult Load(string path, bool strict = true)
+    {
+        OrderedDictionary<string, Tensor> state = Safetensors.Load(path);
+        try
+        {
+            return LoadStateDict(state, strict);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The module's class name and, recursively, its children.</summary>
+    public override string ToString()
+    {
+        if (_children.Count == 0) return Describe();
+        var lines = new List<string> { Describe() + "(" };
+        foreach (var (name, child) in _children)
+            lines.Add("  (" + name + "): " + child.ToString().Replace("\n", "\n  "));
+        lines.Add(")");
+        return string.Join("\n", lines);
+    }
+
+    /// <summary>A one-line description, e.g. <c>Dense(784, 100, bias: False)</c>; layers override it.</summary>
+    protected virtual string Describe() => GetType().Name;
+
+    private void CheckName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('.')) throw new ArgumentException($"{GetType().Name}: registered name '{name}' must not contain '.'.", nameof(name));
+        if (_parameters.Any(p => p.Name == name) || _buffers.Any(b => b.Name == name) || _children.Any(c => c.Name == name))
+            throw new ArgumentException($"{GetType().Name}: the name '{name}' is already registered.", nameof(name));
+    }
+}
