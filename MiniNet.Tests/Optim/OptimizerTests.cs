@@ -1,0 +1,185 @@
+using System.Text.Json;
+using MiniNet.Optim;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Optim;
+
+[TestFixture]
+public class OptimizerTests
+{
+    private static readonly JsonElement Data = Fixture.Load("optim.json");
+
+    private static Tensor[] InitialParameters()
+    {
+        int[][] shapes = Data.GetProperty("shapes").EnumerateArray().Select(s => s.Ints()).ToArray();
+        return Data.GetProperty("initial").EnumerateArray().Select((v, i) =>
+        {
+            var p = Tensor.FromArray(v.Floats(), shapes[i]);
+            p.RequiresGrad = true;
+            return p;
+        }).ToArray();
+    }
+
+    private static Optimizer Make(string name, Tensor[] p) => name switch
+    {
+        "sgd" => new SGD(p, lr: 0.1f),
+        "sgd_momentum" => new SGD(p, lr: 0.1f, momentum: 0.9f),
+        "sgd_dampening_wd" => new SGD(p, lr: 0.05f, momentum: 0.9f, dampening: 0.1f, weightDecay: 0.01f),
+        "sgd_nesterov_wd" => new SGD(p, lr: 0.05f, momentum: 0.9f, weightDecay: 0.05f, nesterov: true),
+        "sgd_groups" => new SGD([new ParamGroup([p[0]], lr: 0.1f), new ParamGroup([p[1]], lr: 0.01f)], lr: 0.1f, momentum: 0.5f),
+        "adam" => new Adam(p, lr: 0.01f),
+        "adam_wd_amsgrad" => new Adam(p, lr: 0.02f, beta1: 0.8f, beta2: 0.99f, eps: 1e-6f, weightDecay: 0.1f, amsgrad: true),
+        "adamw" => new AdamW(p, lr: 0.01f, weightDecay: 0.1f),
+        _ => throw new ArgumentException(name),
+    };
+
+    private static IEnumerable<string> Names() => Data.GetProperty("optimizers").EnumerateArray().Select(o => o.GetProperty("name").GetString()!);
+
+    [TestCaseSource(nameof(Names))]
+    public void Trajectory_MatchesPyTorch(string name)
+    {
+        Tensor[] p = InitialParameters();
+        Optimizer opt = Make(name, p);
+        JsonElement expected = Data.GetProperty("optimizers").EnumerateArray().Single(o => o.GetProperty("name").GetString() == name)
+            .GetProperty("after_each_step");
+        int step = 0;
+        foreach (JsonElement grads in Data.GetProperty("grads").EnumerateArray())
+        {
+            JsonElement[] g = grads.EnumerateArray().ToArray();
+            for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
+            opt.Step();
+            JsonElement[] after = expected[step].EnumerateArray().ToArray();
+            for (int i = 0; i < p.Length; i++)
+                TensorAssert.Close(p[i].Data, after[i].Floats(), atol: 1e-6f, rtol: 1e-5f, what: $"{name} step {step} parameter {i}");
+            step++;
+        }
+    }
+
+    [TestCaseSource(nameof(Names))]
+    public void StateDict_RoundTrip_ResumesExactly(string name)
+    {
+        JsonElement[] grads = Data.GetProperty("grads").EnumerateArray().ToArray();
+        void Run(Tensor[] p, Optimizer opt, int from, int to)
+        {
+            for (int s = from; s < to; s++)
+            {
+                JsonElement[] g = grads[s].EnumerateArray().ToArray();
+                for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
+                opt.Step();
+            }
+        }
+        Tensor[] straight = InitialParameters();
+        Run(straight, Make(name, straight), 0, grads.Length);
+
+        Tensor[] first = InitialParameters();
+        Optimizer a = Make(name, first);
+        Run(first, a, 0, 3);
+        var saved = a.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        Tensor[] resumed = first.Select(t => { var c = t.Detach().Clone(); c.RequiresGrad = true; return c; }).ToArray();
+        Optimizer b = Make(name, resumed);
+        b.LoadStateDict(saved);
+        Run(resumed, b, 3, grads.Length);
+        for (int i = 0; i < straight.Length; i++) Assert.That(resumed[i].ToArray(), Is.EqualTo(straight[i].ToArray()), $"parameter {i}");
+    }
+
+    [Test]
+    public void LoadStateDict_WrongShapeOrKeys_ThrowsAndChangesNothing()
+    {
+        Tensor[] p = InitialParameters();
+        var opt = new SGD(p, lr: 0.1f, momentum: 0.9f);
+        var state = opt.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone());
+        state["state.0.momentum_buffer"] = Tensor.Ones(2, 3);
+        state["bogus"] = Tensor.Ones(1);
+        var ex = Assert.Throws<ArgumentException>(() => opt.LoadStateDict(state));
+        Assert.That(ex!.Message, Does.Contain("state.0.momentum_buffer").And.Contain("unexpected 'bogus'"));
+        Assert.That(opt.StateDict()["state.0.momentum_buffer"].ToArray(), Is.All.EqualTo(0f));
+    }
+
+    [Test]
+    public void Step_AllocatesNothingInSteadyState()
+    {
+        Tensor[] p = InitialParameters();
+        foreach (Tensor t in p) t.Grad = Tensor.Ones([.. t.Shape]);
+        foreach (Optimizer opt in new Optimizer[] { new SGD(p, 0.1f, momentum: 0.9f, weightDecay: 0.1f, nesterov: true), new Adam(p, amsgrad: true), new AdamW(p) })
+        {
+            opt.Step();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) opt.Step();
+            Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0), opt.GetType().Name);
+        }
+    }
+
+    [Test]
+    public void Step_SkipsParametersWithoutGradients_AndRecordsNoGraph()
+    {
+        Tensor[] p = InitialParameters();
+        float[] before = p[1].ToArray();
+        p[0].Grad = Tensor.Ones(3, 2);
+        new SGD(p, lr: 0.5f).Step();
+        Assert.That(p[1].ToArray(), Is.EqualTo(before));
+        Assert.That(p[0].IsLeaf, Is.True);
+    }
+
+    [Test]
+    public void ZeroGrad_ClearsInPlace()
+    {
+        Tensor[] p = InitialParameters();
+        p[0].Grad = Tensor.Ones(3, 2);
+        Tensor g = p[0].Grad!;
+        new SGD(p, 0.1f).ZeroGrad();
+        Assert.That(p[0].Grad, Is.SameAs(g));
+        Assert.That(g.ToArray(), Is.All.EqualTo(0f));
+    }
+
+    [Test]
+    public void InvalidHyperparameters_ThrowNamingTheArgument()
+    {
+        Tensor[] p = InitialParameters();
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SGD(p, lr: 0f))!.ParamName, Is.EqualTo("lr"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SGD(p, 0.1f, momentum: -1f))!.ParamName, Is.EqualTo("momentum"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SGD(p, 0.1f, dampening: float.NaN))!.ParamName, Is.EqualTo("dampening"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SGD(p, 0.1f, weightDecay: -0.1f))!.ParamName, Is.EqualTo("weightDecay"));
+        Assert.That(Assert.Throws<ArgumentException>(() => _ = new SGD(p, 0.1f, nesterov: true))!.ParamName, Is.EqualTo("nesterov"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Adam(p, beta1: 1f))!.ParamName, Is.EqualTo("beta1"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => _ = new AdamW(p, eps: -1f))!.ParamName, Is.EqualTo("eps"));
+        Assert.Throws<ArgumentException>(() => _ = new SGD(Array.Empty<Tensor>(), 0.1f));
+        Assert.Throws<ArgumentException>(() => _ = new SGD([new ParamGroup([p[0]]), new ParamGroup([p[0]])], 0.1f));
+    }
+
+    [Test]
+    public void ClipGradNorm_MatchesPyTorch()
+    {
+        JsonElement clip = Data.GetProperty("clip");
+        JsonElement[] grads = clip.GetProperty("grads").EnumerateArray().ToArray();
+        Tensor[] p = [Tensor.Zeros(3, 4), Tensor.Zeros(5)];
+        for (int i = 0; i < 2; i++) p[i].Grad = Tensor.FromArray(grads[i].Floats(), [.. p[i].Shape]);
+        float total = GradientClipping.ClipGradNorm(p, clip.GetProperty("max_norm").GetSingle());
+        Assert.That(total, Is.EqualTo(clip.GetProperty("total_norm").GetSingle()).Within(1e-5f));
+        JsonElement[] clipped = clip.GetProperty("clipped").EnumerateArray().ToArray();
+        for (int i = 0; i < 2; i++) TensorAssert.Close(p[i].Grad!.Data, clipped[i].Floats(), atol: 1e-6f);
+    }
+
+    [TestCase("step"), TestCase("multistep"), TestCase("cosine"), TestCase("linear")]
+    public void Schedule_MatchesPyTorch(string name)
+    {
+        var p = Tensor.Zeros(1);
+        p.RequiresGrad = true;
+        var opt = new SGD([p], lr: 0.1f);
+        LRScheduler schedule = name switch
+        {
+            "step" => new StepLR(opt, stepSize: 3, gamma: 0.5f),
+            "multistep" => new MultiStepLR(opt, [2, 5], gamma: 0.1f),
+            "cosine" => new CosineAnnealingLR(opt, tMax: 6, etaMin: 0.001f),
+            _ => new LinearLR(opt, startFactor: 0.25f, endFactor: 1f, totalIters: 4),
+        };
+        float[] expected = Data.GetProperty("schedules").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name)
+            .GetProperty("lrs").Floats();
+        for (int e = 0; e < expected.Length; e++)
+        {
+            Assert.That(opt.ParamGroups[0].Lr, Is.EqualTo(expected[e]).Within(1e-7f), $"{name} epoch {e}");
+            schedule.Step();
+        }
+        schedule.SetEpoch(2);
+        Assert.That(opt.ParamGroups[0].Lr, Is.EqualTo(expected[2]).Within(1e-7f), "SetEpoch resumes");
+    }
+}
