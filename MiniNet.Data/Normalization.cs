@@ -1,0 +1,78 @@
+namespace MiniNet.Data;
+
+/// <summary>Per-channel standardisation, x' = (x − mean_c)/std_c, with statistics computed on a training set.</summary>
+/// <remarks>Channels are dimension 1 of (N, C, …) features: one per feature for (N, F), one per colour channel for images.
+/// The standard deviation is the population one; a constant channel gets std 1 (it is only centred).</remarks>
+public sealed class Normalization
+{
+    private readonly float[] _mean, _std;
+
+    /// <summary>Uses the given per-channel statistics.</summary>
+    /// <exception cref="ArgumentException">Lengths differ, or a std is not positive.</exception>
+    public Normalization(float[] mean, float[] std)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(std);
+        if (mean.Length != std.Length || mean.Length == 0)
+            throw new ArgumentException($"Normalization: {mean.Length} means and {std.Length} standard deviations.");
+        if (std.Any(s => !(s > 0f))) throw new ArgumentException("Normalization: every std must be positive.", nameof(std));
+        (_mean, _std) = ((float[])mean.Clone(), (float[])std.Clone());
+    }
+
+    /// <summary>Per-channel means.</summary>
+    public IReadOnlyList<float> Mean => _mean;
+
+    /// <summary>Per-channel standard deviations.</summary>
+    public IReadOnlyList<float> Std => _std;
+
+    /// <summary>Computes per-channel mean and std over every sample and position of <paramref name="data"/> (in double).</summary>
+    public static Normalization Fit(TensorDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        (int channels, int inner) = Layout(data.Features);
+        var sum = new double[channels];
+        var squares = new double[channels];
+        ReadOnlySpan<float> x = data.Features.Data;
+        for (int offset = 0; offset < x.Length; offset += inner)
+        {
+            int c = offset / inner % channels;
+            foreach (float v in x.Slice(offset, inner)) { sum[c] += v; squares[c] += (double)v * v; }
+        }
+        long count = (long)data.Count * inner;
+        var mean = new float[channels];
+        var std = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double mu = sum[c] / count, variance = Math.Max(squares[c] / count - mu * mu, 0);
+            mean[c] = (float)mu;
+            std[c] = variance > 1e-12 ? (float)Math.Sqrt(variance) : 1f;
+        }
+        return new Normalization(mean, std);
+    }
+
+    /// <summary>A new dataset with standardised features (labels and classes shared).</summary>
+    /// <exception cref="ArgumentException">The data's channel count differs from the fitted one.</exception>
+    public TensorDataset Apply(TensorDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        (int channels, int inner) = Layout(data.Features);
+        if (channels != _mean.Length)
+            throw new ArgumentException($"Normalization: fitted on {_mean.Length} channels, data {Shapes.Format(data.Features.Shape)} has {channels}.");
+        Tensor result = data.Features.Clone();
+        Span<float> x = result.Data;
+        for (int offset = 0; offset < x.Length; offset += inner)
+        {
+            int c = offset / inner % channels;
+            Span<float> run = x.Slice(offset, inner);
+            float mu = _mean[c], inv = 1f / _std[c];
+            for (int i = 0; i < run.Length; i++) run[i] = (run[i] - mu) * inv;
+        }
+        return new TensorDataset(result, [.. data.Labels], data.Classes);
+    }
+
+    private static (int Channels, int Inner) Layout(Tensor features)
+    {
+        if (features.Rank < 2) throw new ArgumentException($"Normalization: features need shape (N, C, …), got {Shapes.Format(features.Shape)}.");
+        return (features.Shape[1], Shapes.Numel(features.Shape.Skip(2).ToArray()));
+    }
+}
