@@ -1,0 +1,28 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;   // NOTE: importing the whole namespace would make "Tensor" ambiguous
+using MiniNet;
+
+namespace CustomLayer;
+
+/// <summary>A new op written entirely in user code: Swish (SiLU), y = x·σ(x).</summary>
+public static class SwishOp
+{
+    /// <summary>y = x·σ(x), with dy/dx = σ(x)·(1 + x·(1 − σ(x))).</summary>
+    public static Tensor Swish(this Tensor x)
+    {
+        // Forward: compute σ(x) once and keep it; backward needs it.
+        float[] sigmoid = new float[x.Numel];
+        TensorPrimitives.Sigmoid(x.Data, sigmoid);
+        Tensor y = Tensor.Zeros([.. x.Shape]);
+        TensorPrimitives.Multiply(x.Data, sigmoid, y.Data);
+
+        // Record the op: the backward adds dL/dx into x.Grad (the engine has zeroed it), only if x needs it.
+        return Autograd.Record(y, "swish", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            Span<float> dx = x.Grad!.Data;
+            ReadOnlySpan<float> g = dy.Data, input = x.Data;
+            for (int i = 0; i < dx.Length; i++)
+                dx[i] += g[i] * sigmoid[i] * (1f + input[i] * (1f - sigmoid[i]));
+        });
+    }
+}

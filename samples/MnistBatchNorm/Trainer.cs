@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using MiniNet;
+using MiniNet.Data;
+using MiniNet.Layers;
+using MiniNet.Optim;
+using MiniNet.Samples;
+using Spectre.Console;
+
+namespace MnistBatchNorm;
+
+/// <summary>Thrown when the training loss stops being a finite number.</summary>
+public sealed class DivergedException(string message) : Exception(message);
+
+/// <summary>Trains one configuration, epoch by epoch, with a live progress bar and a log line per epoch.</summary>
+public sealed class Trainer(Settings settings, ILogger logger)
+{
+    /// <summary>Trains <paramref name="model"/> and returns one metrics row per epoch.</summary>
+    public List<EpochMetrics> Train(Sequential model, TensorDataset train, TensorDataset test, MetricsWriter<EpochMetrics> metrics)
+    {
+        var optimizer = new SGD(model.Parameters(), settings.Lr, momentum: settings.Momentum);
+        // Cosine annealing over the run: the rate falls from --lr to 0 by the last epoch (or stays constant).
+        LRScheduler? schedule = settings.Schedule == "cosine" ? new CosineAnnealingLR(optimizer, tMax: settings.Epochs) : null;
+        var loader = new DataLoader(train, settings.BatchSize, shuffle: true, seed: settings.Seed, prefetch: true);
+        var history = new List<EpochMetrics>();
+        for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+        {
+            (double loss, double accuracy, double seconds) = RunEpoch(model, optimizer, loader, epoch);
+            Score score = Evaluation.Evaluate(model, test);
+            var row = new EpochMetrics(settings.RunName, epoch, loss, accuracy, score.Loss, score.Accuracy, loader.SampleCount / seconds, seconds);
+            metrics.Append(row);
+            schedule?.Step();
+            history.Add(row);
+            logger.LogInformation(
+                "{Run} epoch {Epoch}/{Epochs}: train loss {TrainLoss:F4}, accuracy {TrainAccuracy:P2}; test loss {TestLoss:F4}, accuracy {TestAccuracy:P2}; {Rate:N0} images/s",
+                settings.RunName, epoch, settings.Epochs, loss, accuracy, score.Loss, score.Accuracy, row.ImagesPerSecond);
+        }
+        return history;
+    }
+
+    private (double Loss, double Accuracy, double Seconds) RunEpoch(Sequential model, Optimizer optimizer, DataLoader loader, int epoch)
+    {
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        var clock = Stopwatch.StartNew();
+        model.Train();
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask($"{settings.RunName} epoch {epoch}", maxValue: loader.BatchCount);
+                foreach (var (x, y) in loader)
+                {
+                    optimizer.ZeroGrad();
+                    Tensor logits = model.Forward(x);
+                    Tensor loss = logits.CrossEntropy(y);
+                    float value = loss.Item();
+                    if (!float.IsFinite(value))
+                        throw new DivergedException(
+                            $"{settings.RunName}: the training loss became {value} in epoch {epoch} after {seen} images; lower --lr (now {settings.Lr}).");
+                    loss.Backward();
+                    optimizer.Step();
+                    lossSum += value * (double)y.Length;
+                    correct += Evaluation.Correct(logits, y);
+                    seen += y.Length;
+                    task.Description = $"{settings.RunName} epoch {epoch}: loss {lossSum / seen:F4}, acc {(double)correct / seen:P1}, {seen / clock.Elapsed.TotalSeconds:N0} img/s";
+                    task.Increment(1);
+                }
+            });
+        return (lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds);
+    }
+}
