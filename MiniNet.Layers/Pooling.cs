@@ -1,15 +1,16 @@
 namespace MiniNet.Layers;
 
-/// <summary>Max over kernel×kernel windows of (N, C, H, W) input; stride defaults to the kernel size.</summary>
-public sealed class MaxPool2d : Module
+/// <summary>Shared settings of the 2-D pooling layers: a square window, its step, and implicit padding.</summary>
+public abstract class Pool2d : Module
 {
-    /// <summary>Creates the layer.</summary>
+    /// <summary>Validates and stores the window; stride defaults to the kernel size.</summary>
     /// <exception cref="ArgumentOutOfRangeException">kernel or stride below 1, or padding outside [0, kernel/2].</exception>
-    public MaxPool2d(int kernel, int? stride = null, int padding = 0)
+    protected Pool2d(int kernel, int? stride, int padding)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "MaxPool2d: stride must be at least 1.");
-        if (padding < 0 || padding > kernel / 2) throw new ArgumentOutOfRangeException(nameof(padding), padding, "MaxPool2d: padding must be in [0, kernel/2].");
+        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{GetType().Name}: stride must be at least 1.");
+        if (padding < 0 || padding > kernel / 2)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{GetType().Name}: padding must be in [0, kernel/2].");
         (Kernel, Stride, Padding) = (kernel, stride ?? kernel, padding);
     }
 
@@ -19,35 +20,23 @@ public sealed class MaxPool2d : Module
     /// <summary>Window step.</summary>
     public int Stride { get; }
 
-    /// <summary>Implicit −∞ padding on every side.</summary>
+    /// <summary>Implicit padding on every side.</summary>
     public int Padding { get; }
 
+    /// <inheritdoc/>
+    protected override string Describe() => $"{GetType().Name}(kernel: {Kernel}, stride: {Stride}, padding: {Padding})";
+}
+
+/// <summary>Max over kernel×kernel windows of (N, C, H, W) input; padding never wins.</summary>
+public sealed class MaxPool2d(int kernel, int? stride = null, int padding = 0) : Pool2d(kernel, stride, padding)
+{
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.MaxPool2d(Kernel, Stride, Padding);
 }
 
-/// <summary>Average over kernel×kernel windows of (N, C, H, W) input; stride defaults to the kernel size.</summary>
-public sealed class AvgPool2d : Module
+/// <summary>Average over kernel×kernel windows of (N, C, H, W) input; padded zeros count in the average.</summary>
+public sealed class AvgPool2d(int kernel, int? stride = null, int padding = 0) : Pool2d(kernel, stride, padding)
 {
-    /// <summary>Creates the layer.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">kernel or stride below 1, or padding outside [0, kernel/2].</exception>
-    public AvgPool2d(int kernel, int? stride = null, int padding = 0)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernel);
-        if (stride is < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "AvgPool2d: stride must be at least 1.");
-        if (padding < 0 || padding > kernel / 2) throw new ArgumentOutOfRangeException(nameof(padding), padding, "AvgPool2d: padding must be in [0, kernel/2].");
-        (Kernel, Stride, Padding) = (kernel, stride ?? kernel, padding);
-    }
-
-    /// <summary>Window size.</summary>
-    public int Kernel { get; }
-
-    /// <summary>Window step.</summary>
-    public int Stride { get; }
-
-    /// <summary>Implicit zero padding on every side (counted in the average).</summary>
-    public int Padding { get; }
-
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.AvgPool2d(Kernel, Stride, Padding);
 }

@@ -6,16 +6,8 @@ using MiniNet.Tests.Support;
 namespace MiniNet.Tests.Data;
 
 [TestFixture]
-public class IdxReaderTests
+public class IdxReaderTests : TempDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"mininet-idx-{Guid.NewGuid():N}"));
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     /// <summary>An IDX header (type 0x08) for the given dimensions, followed by <paramref name="payload"/>.</summary>
     internal static byte[] Idx(int[] dims, byte[] payload, byte type = 0x08)
     {
@@ -36,7 +28,7 @@ public class IdxReaderTests
 
     private string Write(string name, byte[] bytes)
     {
-        string path = Path.Combine(_dir, name);
+        string path = PathOf(name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -132,5 +124,5 @@ public class IdxReaderTests
 
     [Test]
     public void MissingFile_ThrowsFileNotFound() =>
-        Assert.Throws<FileNotFoundException>(() => IdxReader.Read(Path.Combine(_dir, "absent")));
+        Assert.Throws<FileNotFoundException>(() => IdxReader.Read(PathOf("absent")));
 }

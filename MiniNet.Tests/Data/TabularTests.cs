@@ -5,19 +5,11 @@ using MiniNet.Tests.Support;
 namespace MiniNet.Tests.Data;
 
 [TestFixture]
-public class TabularTests
+public class TabularTests : TempDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"mininet-csv-{Guid.NewGuid():N}"));
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
     private string Write(string text)
     {
-        string path = Path.Combine(_dir, "data.csv");
+        string path = PathOf("data.csv");
         File.WriteAllText(path, text);
         return path;
     }
@@ -76,7 +68,7 @@ public class TabularTests
     [Test]
     public void MetricsWriter_WritesHeaderOnceAndAppendsRows()
     {
-        string path = Path.Combine(_dir, "metrics.csv");
+        string path = PathOf("metrics.csv");
         var previous = CultureInfo.CurrentCulture;
         try
         {
@@ -87,6 +79,6 @@ public class TabularTests
         }
         finally { CultureInfo.CurrentCulture = previous; }
         Assert.That(File.ReadAllLines(path), Is.EqualTo(new[] { "Epoch,TrainLoss,TestAccuracy", "1,0.5,0.875", "2,0.25,0.9" }));
-        Assert.Throws<DirectoryNotFoundException>(() => _ = new MetricsWriter<EpochRow>(Path.Combine(_dir, "no", "m.csv")));
+        Assert.Throws<DirectoryNotFoundException>(() => _ = new MetricsWriter<EpochRow>(PathOf(Path.Combine("no", "m.csv"))));
     }
 }

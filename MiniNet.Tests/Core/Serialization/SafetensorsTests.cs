@@ -7,18 +7,8 @@ using MiniNet.Tests.Support;
 namespace MiniNet.Tests.Core.Serialization;
 
 [TestFixture]
-public class SafetensorsTests
+public class SafetensorsTests : TempDirectoryTest
 {
-    private string _dir = "";
-
-    [SetUp]
-    public void SetUp() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"mininet-st-{Guid.NewGuid():N}"));
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
-
-    private string PathOf(string name) => Path.Combine(_dir, name);
-
     private static Sequential Model(int seed) => new(new Dense(3, 4, bias: false, generator: Rng.Create(seed)), new BatchNorm1d(4), new Dense(4, 2, generator: Rng.Create(seed + 1)));
 
     /// <summary>Writes a file from a header object and a data section, as another writer might.</summary>
@@ -42,7 +32,7 @@ public class SafetensorsTests
         b.Load(path);
         foreach (var (key, t) in a.StateDict())
             Assert.That(b.StateDict()[key].ToArray(), Is.EqualTo(t.ToArray()), key);
-        Assert.That(Directory.GetFiles(_dir), Has.Length.EqualTo(1), "no temporary file is left behind");
+        Assert.That(Directory.GetFiles(Dir), Has.Length.EqualTo(1), "no temporary file is left behind");
     }
 
     [Test]
@@ -153,7 +143,7 @@ public class SafetensorsTests
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(original));
         Model(2).Save(path);
         Assert.That(File.ReadAllBytes(path), Is.Not.EqualTo(original));
-        Assert.That(Directory.GetFiles(_dir), Has.Length.EqualTo(1));
+        Assert.That(Directory.GetFiles(Dir), Has.Length.EqualTo(1));
     }
 
     [Test]
