@@ -14,23 +14,83 @@ namespace MiniNet;
 /// </remarks>
 public partial class Tensor
 {
-    private readonly float[] _storage;
+    private float[]? _storage;         // null once released by a TensorScope
     private readonly int[] _shape;
+    private readonly Tensor? _base;     // the tensor whose storage a view shares
+    private readonly bool _pooled;      // storage came from the BufferPool and goes back to it on release
     private bool _requiresGrad;
 
     /// <summary>Wraps <paramref name="storage"/> (not copied) as a tensor of the given shape.</summary>
-    internal Tensor(float[] storage, int[] shape)
+    internal Tensor(float[] storage, int[] shape) : this(storage, shape, viewOf: null, pooled: false) { }
+
+    private Tensor(float[] storage, int[] shape, Tensor? viewOf, bool pooled)
     {
         int numel = Shapes.Numel(shape);
         if (storage.Length < numel)
             throw new ArgumentException($"Tensor: storage of {storage.Length} floats is too small for shape {Shapes.Format(shape)}.");
         _storage = storage;
         _shape = shape;
+        _base = viewOf?._base ?? viewOf;
+        _pooled = pooled;
         Numel = numel;
     }
 
     /// <summary>Creates a tensor that shares the storage of <paramref name="other"/> (used by <see cref="Parameter"/>).</summary>
-    protected Tensor(Tensor other) : this(other._storage, other._shape) { }
+    protected Tensor(Tensor other) : this(other.Storage, other._shape) { }
+
+    /// <summary>An op's output: uninitialised storage, from the pool and released with the scope when a
+    /// <see cref="TensorScope"/> is active, from the garbage-collected heap otherwise.</summary>
+    internal static Tensor Allocate(params int[] shape)
+    {
+        TensorScope? scope = TensorScope.Current;
+        int numel = Shapes.Numel(shape);
+        if (scope is null) return new Tensor(GC.AllocateUninitializedArray<float>(numel), shape);
+        var t = new Tensor(BufferPool.Rent(numel), shape, viewOf: null, pooled: true);
+        scope.Register(t);
+        return t;
+    }
+
+    /// <summary>A view: the same storage under another shape (Reshape, Detach). Inside a scope it is released with it.</summary>
+    internal static Tensor View(Tensor of, int[] shape)
+    {
+        var t = new Tensor(of.Storage, shape, viewOf: of, pooled: false);
+        if (t._base!._pooled) TensorScope.Current?.Register(t);   // a view of pooled storage must not outlive it
+        return t;
+    }
+
+    /// <summary>Pooled working memory owned by the caller (engine gradients), returned with <see cref="ReturnScratch"/>.</summary>
+    internal static Tensor Scratch(int[] shape, bool zeroed)
+    {
+        int numel = Shapes.Numel(shape);
+        return new Tensor(zeroed ? BufferPool.RentZeroed(numel) : BufferPool.Rent(numel), shape, viewOf: null, pooled: true);
+    }
+
+    /// <summary>Gives a <see cref="Scratch"/> tensor's storage back to the pool; the tensor becomes unusable.</summary>
+    internal void ReturnScratch()
+    {
+        if (Release() is { } storage) BufferPool.Return(storage);
+    }
+
+    /// <summary>Marks the tensor released; returns its storage when it owns pooled storage, else null.</summary>
+    internal float[]? Release()
+    {
+        float[]? storage = _storage;
+        _storage = null;
+        return _pooled ? storage : null;
+    }
+
+    /// <summary>Keeps an op output alive after its <see cref="TensorScope"/> ends (it is simply left to the garbage collector).</summary>
+    /// <returns>This tensor.</returns>
+    public Tensor Keep()
+    {
+        TensorScope? scope = TensorScope.Current;
+        scope?.Unregister(this);
+        if (_base is not null) scope?.Unregister(_base);   // a view needs the storage it shares
+        return this;
+    }
+
+    /// <summary>False once the tensor's <see cref="TensorScope"/> has ended (and it was not kept).</summary>
+    public bool IsAlive => _storage is not null;
 
     /// <summary>The sizes of the dimensions, outermost first.</summary>
     public IReadOnlyList<int> Shape => _shape;
@@ -45,10 +105,12 @@ public partial class Tensor
     public int Numel { get; }
 
     /// <summary>The elements in row-major order. Writing to it changes the tensor in place, unseen by autograd.</summary>
-    public Span<float> Data => _storage.AsSpan(0, Numel);
+    /// <exception cref="ObjectDisposedException">The tensor was released at the end of its <see cref="TensorScope"/>.</exception>
+    public Span<float> Data => Storage.AsSpan(0, Numel);
 
     /// <summary>The backing array (at least <see cref="Numel"/> long); shared by views such as <see cref="Ops.Reshape"/>.</summary>
-    internal float[] Storage => _storage;
+    internal float[] Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
+        $"This tensor of shape {Shapes.Format(_shape)} was released when its TensorScope ended; call Keep() or Clone() inside the scope to use it afterwards.");
 
     /// <summary>Gradient of the last <see cref="Tensor.Backward(bool)"/> root with respect to this tensor (leaves only), or null.</summary>
     public Tensor? Grad { get; set; }
@@ -100,15 +162,12 @@ public partial class Tensor
     /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
     public static Tensor Scalar(float value) => new([value], []);
 
-    /// <summary>An uninitialised-by-contract tensor (its contents are zeros, but callers must overwrite them).</summary>
-    public static Tensor Empty(params int[] shape)
+    /// <summary>A tensor of zeros.</summary>
+    public static Tensor Zeros(params int[] shape)
     {
-        Shapes.Validate(shape, "Empty");
+        Shapes.Validate(shape, "Zeros");
         return new Tensor(new float[Shapes.Numel(shape)], (int[])shape.Clone());
     }
-
-    /// <summary>A tensor of zeros.</summary>
-    public static Tensor Zeros(params int[] shape) => Empty(shape);
 
     /// <summary>A tensor of ones.</summary>
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
@@ -116,13 +175,13 @@ public partial class Tensor
     /// <summary>A tensor with every element equal to <paramref name="value"/>.</summary>
     public static Tensor Full(int[] shape, float value)
     {
-        Tensor t = Empty(shape);
+        Tensor t = Zeros(shape);
         t.Data.Fill(value);
         return t;
     }
 
     /// <summary>Zeros with the shape of <paramref name="like"/>.</summary>
-    public static Tensor ZerosLike(Tensor like) => Empty(like._shape);
+    public static Tensor ZerosLike(Tensor like) => Zeros(like._shape);
 
     /// <summary>Samples from N(0, 1) drawn from <see cref="Rng.Default"/>.</summary>
     public static Tensor Randn(params int[] shape) => Randn(shape, Rng.Default);
@@ -134,7 +193,7 @@ public partial class Tensor
     public static Tensor Randn(int[] shape, System.Random generator)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        Tensor t = Empty(shape);
+        Tensor t = Zeros(shape);
         var samples = new double[t.Numel];
         Normal.Samples(generator, samples, 0.0, 1.0);
         Span<float> data = t.Data;
@@ -157,7 +216,7 @@ public partial class Tensor
         ArgumentNullException.ThrowIfNull(generator);
         if (!(high >= low))
             throw new ArgumentOutOfRangeException(nameof(high), high, $"Uniform: high ({high}) must be at least low ({low}).");
-        Tensor t = Empty(shape);
+        Tensor t = Zeros(shape);
         Span<float> data = t.Data;
         double range = (double)high - low;
         for (int i = 0; i < data.Length; i++)
@@ -179,15 +238,15 @@ public partial class Tensor
     {
         if (Numel != 1)
             throw new InvalidOperationException($"Item: tensor of shape {Shapes.Format(_shape)} has {Numel} elements, not one.");
-        return _storage[0];
+        return Storage[0];
     }
 
     /// <summary>The element at the given indices (one per dimension, negative counting from the end).</summary>
     [System.Runtime.CompilerServices.IndexerName("At")]   // NOTE: the default name "Item" would clash with Item().
     public float this[params int[] indices]
     {
-        get => _storage[FlatIndex(indices)];
-        set => _storage[FlatIndex(indices)] = value;
+        get => Storage[FlatIndex(indices)];
+        set => Storage[FlatIndex(indices)] = value;
     }
 
     private int FlatIndex(int[] indices)
@@ -210,13 +269,14 @@ public partial class Tensor
     {
         var sb = new StringBuilder("Tensor");
         sb.Append(Shapes.Format(_shape)).Append(" [");
-        int shown = Math.Min(Numel, 8);
+        int shown = _storage is null ? 0 : Math.Min(Numel, 8);
         for (int i = 0; i < shown; i++)
         {
             if (i > 0) sb.Append(", ");
-            sb.Append(_storage[i].ToString("G5", CultureInfo.InvariantCulture));
+            sb.Append(_storage![i].ToString("G5", CultureInfo.InvariantCulture));
         }
-        if (Numel > shown) sb.Append(", …");
+        if (_storage is null) sb.Append("released");
+        if (_storage is not null && Numel > shown) sb.Append(", …");
         sb.Append(']');
         if (Node is not null) sb.Append(" grad_fn=").Append(Node.Name);
         else if (RequiresGrad) sb.Append(" requires_grad");
@@ -248,7 +308,7 @@ public partial class Tensor
     }
 
     /// <summary>A leaf sharing this tensor's storage, cut from the graph (no gradient flows through it).</summary>
-    public Tensor Detach() => new(_storage, _shape);
+    public Tensor Detach() => View(this, _shape);
 
     /// <summary>A deep copy of the values as a new leaf (not part of any graph).</summary>
     public Tensor Clone() => new(Data.ToArray(), (int[])_shape.Clone());

@@ -61,6 +61,12 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update(int index, Tensor parameter, Tensor grad, float lr)
     {
+        if (Momentum != 0f && WeightDecay == 0f && !Nesterov && _started!.Data[index] != 0f)
+        {
+            // The common case in one fused pass: v ← μ·v + (1 − dampening)·g; p ← p − lr·v.
+            Fused.SgdMomentum(parameter, grad, _buffers[index], lr, Momentum, Dampening);
+            return;
+        }
         Span<float> p = parameter.Data;
         ReadOnlySpan<float> g = grad.Data;
         if (WeightDecay != 0f)

@@ -27,19 +27,22 @@ public static class Autograd
     /// <param name="inputs">The tensors the op read.</param>
     /// <param name="backward">Receives dL/d(output); adds each input's gradient into <c>input.Grad</c>
     /// for the inputs whose <see cref="Tensor.RequiresGrad"/> is true (the engine has zeroed those buffers).</param>
+    /// <param name="release">Called once when the graph is freed after a backward pass (e.g. to return pooled memory
+    /// the backward captured); not called when no node is recorded, or when the graph is never freed.</param>
     /// <returns><paramref name="output"/>, for chaining.</returns>
-    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Action<Tensor> backward)
+    public static Tensor Record(Tensor output, string name, Tensor[] inputs, Action<Tensor> backward, Action? release = null)
     {
-        if (!Enabled) return output;
+        if (!Enabled) { release?.Invoke(); return output; }
         foreach (Tensor input in inputs)
         {
             if (input.RequiresGrad)
             {
-                output.Node = new Node(name, inputs, backward);
+                output.Node = new Node(name, inputs, backward, release);
                 output.MarkRequiresGrad();
                 return output;
             }
         }
+        release?.Invoke();
         return output;
     }
 }

@@ -11,10 +11,11 @@ internal static class Engine
 
         List<Tensor> order = TopologicalOrder(root);   // inputs before outputs
 
-        // Every non-leaf on the graph gets a fresh zeroed gradient; leaves keep theirs so that calls accumulate.
+        // Every non-leaf on the graph gets a zeroed gradient from the buffer pool, returned as soon as its node has
+        // run; leaves keep theirs (ordinary arrays) so that calls accumulate.
         foreach (Tensor t in order)
         {
-            if (!t.IsLeaf) t.Grad = Tensor.ZerosLike(t);
+            if (!t.IsLeaf) t.Grad = Tensor.Scratch(t.Dims, zeroed: true);
             else t.Grad ??= Tensor.ZerosLike(t);
         }
         root.Grad!.Data.Add(gradient.Data);
@@ -26,7 +27,8 @@ internal static class Engine
                 Tensor t = order[i];
                 if (t.IsLeaf) continue;
                 t.Node!.RunBackward(t.Grad!);
-                t.Grad = null;   // PyTorch keeps gradients of leaves only; free the rest as soon as they are consumed.
+                t.Grad!.ReturnScratch();   // PyTorch keeps gradients of leaves only; recycle the rest once consumed.
+                t.Grad = null;
                 if (!retainGraph) t.Node.Free();
             }
         }

@@ -7,12 +7,14 @@ namespace MiniNet;
 public sealed class Node
 {
     private Action<Tensor>? _backward;
+    private Action? _release;
 
-    internal Node(string name, Tensor[] inputs, Action<Tensor> backward)
+    internal Node(string name, Tensor[] inputs, Action<Tensor> backward, Action? release)
     {
         Name = name;
         Inputs = inputs;
         _backward = backward;
+        _release = release;
     }
 
     /// <summary>The op's name, e.g. <c>"matmul"</c>.</summary>
@@ -42,5 +44,7 @@ public sealed class Node
     {
         _backward = null;
         Inputs = [];
+        _release?.Invoke();
+        _release = null;
     }
 }

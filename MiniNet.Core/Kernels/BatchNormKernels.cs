@@ -1,137 +1,264 @@
 using System.Diagnostics;
+using System.Numerics;
 
 namespace MiniNet.Kernels;
 
-// Batch-normalization kernels over x viewed as (N, C, L): channel c's values are x[n, c, l] for all n, l,
-// m = N·L of them. (N, C) input has L = 1; (N, C, H, W) has L = H·W.
+// Batch-normalization kernels over x viewed as (N, C, L): channel c's values are x[n, c, l] for all n, l (m = N·L).
 //
-// Algorithm: statistics in two passes with double accumulators (mean, then Σ(x − μ)²), which stays accurate
-// for inputs with a large mean and a small spread. x̂ is computed as (x − center)·invStd + offset, where center is
-// μ rounded to float and offset = −(μ − center)·invStd carries the rounding error: x − center is exact when x is
-// near μ, so a mean of 1e4 with a spread of 0.1 loses nothing. Backward uses the closed form
-//   dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy,
-// recomputing x̂ from x instead of storing it. With L = 1 the loops run along rows (channels contiguous);
-// otherwise along each (n, c) plane.
-// These loops are plain scalar code: their specification is the same layer composed of primitive ops, which the
-// BatchNorm tests compare them with (outputs, gradients, running statistics).
+// Statistics take two passes: Σ(x − s) with s = the channel's first value, then Σ(x − center)² with center = μ in
+// float. Each pass accumulates in float SIMD lanes over one contiguous run (a (n, c) plane, or a row of channels
+// when L = 1) and adds the run's total into a double per channel, so neither a large mean nor a long batch loses
+// precision. x̂ = (x − center)·invStd + offset, where offset carries μ's rounding error (x − center is exact near μ).
+// Backward: dx += k·(dy − a − x̂·b) with k = γ/σ, a = mean(dy), b = mean(dy·x̂); dγ = Σ dy·x̂, dβ = Σ dy.
+//
+// Layouts: with L = 1 the channels are contiguous along each row, so the loops run along rows with one SIMD lane per
+// channel. Otherwise the loops run along each (n, c) plane, channels split statically over threads: each channel's
+// sums are formed in a fixed order, so results never depend on scheduling. The kernels are memory-bound, so they use
+// the hardware vector width of System.Numerics.Vector<float> (measured: no gain from Vector512 here).
+// Reference twin: Kernels/Reference/BatchNormReference.cs.
 internal static class BatchNormKernels
 {
     /// <summary>Per-channel mean and biased variance, in double.</summary>
-    public static void Statistics(ReadOnlySpan<float> x, int n, int c, int l, Span<double> mean, Span<double> variance)
+    public static void Statistics(float[] x, int n, int c, int l, double[] mean, double[] variance)
     {
-        Debug.Assert(x.Length == n * c * l && mean.Length == c && variance.Length == c);
+        Debug.Assert(x.Length >= n * c * l && mean.Length == c && variance.Length == c);
         double m = (double)n * l;
-        mean.Clear();
-        variance.Clear();
         if (l == 1)
         {
-            for (int i = 0; i < n; i++)
+            float[] shift = x[..c], acc = new float[c], center = new float[c];
+            for (int i = 0; i < n; i++) Rows.AddDifference(x.AsSpan(i * c, c), shift, acc);
+            for (int j = 0; j < c; j++) { mean[j] = shift[j] + acc[j] / m; center[j] = (float)mean[j]; acc[j] = 0f; }
+            for (int i = 0; i < n; i++) Rows.AddSquaredDifference(x.AsSpan(i * c, c), center, acc);
+            for (int j = 0; j < c; j++)
             {
-                ReadOnlySpan<float> row = x.Slice(i * c, c);
-                for (int j = 0; j < c; j++) mean[j] += row[j];
+                double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
+                variance[j] = Math.Max(acc[j] / m - error * error, 0);
             }
-            for (int j = 0; j < c; j++) mean[j] /= m;
-            for (int i = 0; i < n; i++)
-            {
-                ReadOnlySpan<float> row = x.Slice(i * c, c);
-                for (int j = 0; j < c; j++) { double d = row[j] - mean[j]; variance[j] += d * d; }
-            }
-            for (int j = 0; j < c; j++) variance[j] /= m;
             return;
         }
-        for (int j = 0; j < c; j++)
+        ForChannels(n * c * l, c, j =>
         {
-            double sum = 0;
-            for (int i = 0; i < n; i++)
-                foreach (float v in x.Slice((i * c + j) * l, l)) sum += v;
-            double mu = sum / m, squares = 0;
-            for (int i = 0; i < n; i++)
-                foreach (float v in x.Slice((i * c + j) * l, l)) { double d = v - mu; squares += d * d; }
+            float s = x[j * l];
+            double sum = 0, squares = 0;
+            for (int i = 0; i < n; i++) sum += Runs.SumDifference(x.AsSpan((i * c + j) * l, l), s);
+            double mu = s + sum / m;
+            float center = (float)mu;
+            for (int i = 0; i < n; i++) squares += Runs.SumSquaredDifference(x.AsSpan((i * c + j) * l, l), center);
+            double error = mu - center;
             mean[j] = mu;
-            variance[j] = squares / m;
-        }
+            variance[j] = Math.Max(squares / m - error * error, 0);
+        });
     }
 
     /// <summary>y[n, c, l] = (x[n, c, l] − center[c])·scale[c] + shift[c].</summary>
-    public static void Normalize(ReadOnlySpan<float> x, int n, int c, int l, ReadOnlySpan<float> center,
-        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y)
+    public static void Normalize(float[] x, int n, int c, int l, float[] center, float[] scale, float[] shift, float[] y)
     {
         if (l == 1)
         {
-            for (int i = 0; i < n; i++)
-            {
-                ReadOnlySpan<float> row = x.Slice(i * c, c);
-                Span<float> dst = y.Slice(i * c, c);
-                for (int j = 0; j < c; j++) dst[j] = (row[j] - center[j]) * scale[j] + shift[j];
-            }
+            for (int i = 0; i < n; i++) Rows.Affine(x.AsSpan(i * c, c), center, scale, shift, y.AsSpan(i * c, c));
             return;
         }
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < c; j++)
-            {
-                ReadOnlySpan<float> src = x.Slice((i * c + j) * l, l);
-                Span<float> dst = y.Slice((i * c + j) * l, l);
-                float mu = center[j], s = scale[j], b = shift[j];
-                for (int k = 0; k < l; k++) dst[k] = (src[k] - mu) * s + b;
-            }
+        ForChannels(n * c * l, c, j =>
+        {
+            for (int i = 0; i < n; i++)
+                Runs.Affine(x.AsSpan((i * c + j) * l, l), center[j], scale[j], shift[j], y.AsSpan((i * c + j) * l, l));
+        });
     }
 
     /// <summary>Per-channel Σ dy and Σ dy·x̂ with x̂ = (x − center)·invStd + offset, in double.</summary>
-    public static void BackwardSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int l,
-        ReadOnlySpan<float> center, ReadOnlySpan<float> invStd, ReadOnlySpan<float> offset, Span<double> sumDy, Span<double> sumDyXhat)
+    public static void BackwardSums(float[] x, float[] dy, int n, int c, int l, float[] center, float[] invStd, float[] offset,
+        double[] sumDy, double[] sumDyXhat)
     {
-        sumDy.Clear();
-        sumDyXhat.Clear();
         if (l == 1)
         {
+            var accDy = new float[c];
+            var accDyXhat = new float[c];
             for (int i = 0; i < n; i++)
-            {
-                ReadOnlySpan<float> row = x.Slice(i * c, c), g = dy.Slice(i * c, c);
-                for (int j = 0; j < c; j++)
-                {
-                    sumDy[j] += g[j];
-                    sumDyXhat[j] += g[j] * ((row[j] - center[j]) * invStd[j] + offset[j]);
-                }
-            }
+                Rows.AddGradientSums(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, accDy, accDyXhat);
+            for (int j = 0; j < c; j++) { sumDy[j] = accDy[j]; sumDyXhat[j] = accDyXhat[j]; }
             return;
         }
-        for (int j = 0; j < c; j++)
+        ForChannels(n * c * l, c, j =>
         {
             double s = 0, sx = 0;
-            float mu = center[j], inv = invStd[j], off = offset[j];
             for (int i = 0; i < n; i++)
             {
-                ReadOnlySpan<float> src = x.Slice((i * c + j) * l, l), g = dy.Slice((i * c + j) * l, l);
-                for (int k = 0; k < l; k++) { s += g[k]; sx += g[k] * ((src[k] - mu) * inv + off); }
+                (float a, float b) = Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j]);
+                s += a;
+                sx += b;
             }
             sumDy[j] = s;
             sumDyXhat[j] = sx;
-        }
+        });
     }
 
-    /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset; for training k = γ/σ, a = mean(dy), b = mean(dy·x̂).</summary>
-    public static void BackwardInput(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int n, int c, int l,
-        ReadOnlySpan<float> center, ReadOnlySpan<float> invStd, ReadOnlySpan<float> offset, ReadOnlySpan<float> k, ReadOnlySpan<float> a,
-        ReadOnlySpan<float> b, Span<float> dx)
+    /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset.</summary>
+    public static void BackwardInput(float[] x, float[] dy, int n, int c, int l, float[] center, float[] invStd, float[] offset,
+        float[] k, float[] a, float[] b, float[] dx)
     {
         if (l == 1)
         {
             for (int i = 0; i < n; i++)
-            {
-                ReadOnlySpan<float> row = x.Slice(i * c, c), g = dy.Slice(i * c, c);
-                Span<float> dst = dx.Slice(i * c, c);
-                for (int j = 0; j < c; j++)
-                    dst[j] += k[j] * (g[j] - a[j] - ((row[j] - center[j]) * invStd[j] + offset[j]) * b[j]);
-            }
+                Rows.InputGradient(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, k, a, b, dx.AsSpan(i * c, c));
             return;
         }
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < c; j++)
+        ForChannels(n * c * l, c, j =>
+        {
+            for (int i = 0; i < n; i++)
+                Runs.InputGradient(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
+                    k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l));
+        });
+    }
+
+    /// <summary>Runs body(channel) for every channel, channels split statically over threads for large inputs.</summary>
+    private static void ForChannels(int elements, int c, Action<int> body)
+    {
+        int threads = Math.Min(c, Parallelism.ThreadsFor(elements));
+        Parallelism.For(threads, t =>
+        {
+            for (int j = c * t / threads; j < c * (t + 1) / threads; j++) body(j);
+        });
+    }
+
+    /// <summary>Loops over one contiguous run with per-run scalars.</summary>
+    private static class Runs
+    {
+        public static float SumDifference(ReadOnlySpan<float> x, float s)
+        {
+            var acc = Vector<float>.Zero;
+            var vs = new Vector<float>(s);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w) acc += new Vector<float>(x.Slice(i, w)) - vs;
+            float sum = Vector.Sum(acc);
+            for (; i < x.Length; i++) sum += x[i] - s;
+            return sum;
+        }
+
+        public static float SumSquaredDifference(ReadOnlySpan<float> x, float center)
+        {
+            var acc = Vector<float>.Zero;
+            var vc = new Vector<float>(center);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
             {
-                ReadOnlySpan<float> src = x.Slice((i * c + j) * l, l), g = dy.Slice((i * c + j) * l, l);
-                Span<float> dst = dx.Slice((i * c + j) * l, l);
-                float mu = center[j], inv = invStd[j], off = offset[j], kj = k[j], aj = a[j], bj = b[j];
-                for (int q = 0; q < l; q++) dst[q] += kj * (g[q] - aj - ((src[q] - mu) * inv + off) * bj);
+                var d = new Vector<float>(x.Slice(i, w)) - vc;
+                acc = Vector.FusedMultiplyAdd(d, d, acc);
             }
+            float sum = Vector.Sum(acc);
+            for (; i < x.Length; i++) { float d = x[i] - center; sum += d * d; }
+            return sum;
+        }
+
+        public static void Affine(ReadOnlySpan<float> x, float center, float scale, float shift, Span<float> y)
+        {
+            var vc = new Vector<float>(center);
+            var vs = new Vector<float>(scale);
+            var vb = new Vector<float>(shift);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w) Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - vc, vs, vb).CopyTo(y.Slice(i, w));
+            for (; i < x.Length; i++) y[i] = (x[i] - center) * scale + shift;
+        }
+
+        public static (float SumDy, float SumDyXhat) GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float center, float inv, float offset)
+        {
+            Vector<float> s = Vector<float>.Zero, sx = Vector<float>.Zero;
+            var vc = new Vector<float>(center);
+            var vi = new Vector<float>(inv);
+            var vo = new Vector<float>(offset);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var g = new Vector<float>(dy.Slice(i, w));
+                s += g;
+                sx = Vector.FusedMultiplyAdd(g, Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - vc, vi, vo), sx);
+            }
+            float a = Vector.Sum(s), b = Vector.Sum(sx);
+            for (; i < x.Length; i++) { a += dy[i]; b += dy[i] * ((x[i] - center) * inv + offset); }
+            return (a, b);
+        }
+
+        public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float center, float inv, float offset,
+            float k, float a, float b, Span<float> dx)
+        {
+            var vc = new Vector<float>(center);
+            var vi = new Vector<float>(inv);
+            var vo = new Vector<float>(offset);
+            var vk = new Vector<float>(k);
+            var va = new Vector<float>(a);
+            var vb = new Vector<float>(b);
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var xhat = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - vc, vi, vo);
+                var g = new Vector<float>(dy.Slice(i, w)) - va - xhat * vb;
+                Vector.FusedMultiplyAdd(vk, g, new Vector<float>(dx.Slice(i, w))).CopyTo(dx.Slice(i, w));
+            }
+            for (; i < x.Length; i++) dx[i] += k * (dy[i] - a - ((x[i] - center) * inv + offset) * b);
+        }
+    }
+
+    /// <summary>Loops along one row of channels (L = 1) with per-channel vectors.</summary>
+    private static class Rows
+    {
+        public static void AddDifference(ReadOnlySpan<float> x, ReadOnlySpan<float> s, Span<float> acc)
+        {
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+                (new Vector<float>(acc.Slice(i, w)) + new Vector<float>(x.Slice(i, w)) - new Vector<float>(s.Slice(i, w))).CopyTo(acc.Slice(i, w));
+            for (; i < x.Length; i++) acc[i] += x[i] - s[i];
+        }
+
+        public static void AddSquaredDifference(ReadOnlySpan<float> x, ReadOnlySpan<float> center, Span<float> acc)
+        {
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var d = new Vector<float>(x.Slice(i, w)) - new Vector<float>(center.Slice(i, w));
+                Vector.FusedMultiplyAdd(d, d, new Vector<float>(acc.Slice(i, w))).CopyTo(acc.Slice(i, w));
+            }
+            for (; i < x.Length; i++) { float d = x[i] - center[i]; acc[i] += d * d; }
+        }
+
+        public static void Affine(ReadOnlySpan<float> x, ReadOnlySpan<float> center, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> y)
+        {
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+                Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - new Vector<float>(center.Slice(i, w)), new Vector<float>(scale.Slice(i, w)),
+                    new Vector<float>(shift.Slice(i, w))).CopyTo(y.Slice(i, w));
+            for (; i < x.Length; i++) y[i] = (x[i] - center[i]) * scale[i] + shift[i];
+        }
+
+        public static void AddGradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> center, ReadOnlySpan<float> inv,
+            ReadOnlySpan<float> offset, Span<float> accDy, Span<float> accDyXhat)
+        {
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var g = new Vector<float>(dy.Slice(i, w));
+                var xhat = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - new Vector<float>(center.Slice(i, w)),
+                    new Vector<float>(inv.Slice(i, w)), new Vector<float>(offset.Slice(i, w)));
+                (new Vector<float>(accDy.Slice(i, w)) + g).CopyTo(accDy.Slice(i, w));
+                Vector.FusedMultiplyAdd(g, xhat, new Vector<float>(accDyXhat.Slice(i, w))).CopyTo(accDyXhat.Slice(i, w));
+            }
+            for (; i < x.Length; i++)
+            {
+                accDy[i] += dy[i];
+                accDyXhat[i] += dy[i] * ((x[i] - center[i]) * inv[i] + offset[i]);
+            }
+        }
+
+        public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> center, ReadOnlySpan<float> inv,
+            ReadOnlySpan<float> offset, ReadOnlySpan<float> k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dx)
+        {
+            int i = 0, w = Vector<float>.Count;
+            for (; i <= x.Length - w; i += w)
+            {
+                var xhat = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - new Vector<float>(center.Slice(i, w)),
+                    new Vector<float>(inv.Slice(i, w)), new Vector<float>(offset.Slice(i, w)));
+                var g = new Vector<float>(dy.Slice(i, w)) - new Vector<float>(a.Slice(i, w)) - xhat * new Vector<float>(b.Slice(i, w));
+                Vector.FusedMultiplyAdd(new Vector<float>(k.Slice(i, w)), g, new Vector<float>(dx.Slice(i, w))).CopyTo(dx.Slice(i, w));
+            }
+            for (; i < x.Length; i++) dx[i] += k[i] * (dy[i] - a[i] - ((x[i] - center[i]) * inv[i] + offset[i]) * b[i]);
+        }
     }
 }

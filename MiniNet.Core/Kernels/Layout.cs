@@ -34,9 +34,11 @@ internal static class Layout
         }
     }
 
-    /// <summary>Unfolds one image (C, H, W) into columns (C·kH·kW, oH·oW): row (c, i, j) holds x[c, oy·s − p + i, ox·s − p + j], 0 outside.</summary>
+    /// <summary>Unfolds one image (C, H, W) into columns: row (c, i, j) of the (C·kH·kW, oH·oW) block holds
+    /// x[c, oy·s − p + i, ox·s − p + j], 0 outside; rows are <paramref name="rowStride"/> apart, so the columns of
+    /// several images can sit side by side in one matrix.</summary>
     public static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
-        int stride, int padding, int outH, int outW, Span<float> columns)
+        int stride, int padding, int outH, int outW, Span<float> columns, int rowStride)
     {
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
@@ -46,7 +48,7 @@ internal static class Layout
             {
                 for (int j = 0; j < kernelW; j++)
                 {
-                    Span<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * plane, plane);
+                    Span<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane);
                     for (int oy = 0; oy < outH; oy++)
                     {
                         int y = oy * stride - padding + i;
@@ -77,7 +79,7 @@ internal static class Layout
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: image += fold(columns), summing where windows overlap.</summary>
     public static void Col2ImAdd(ReadOnlySpan<float> columns, int channels, int height, int width, int kernelH, int kernelW,
-        int stride, int padding, int outH, int outW, Span<float> image)
+        int stride, int padding, int outH, int outW, Span<float> image, int rowStride)
     {
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
@@ -87,7 +89,7 @@ internal static class Layout
             {
                 for (int j = 0; j < kernelW; j++)
                 {
-                    ReadOnlySpan<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * plane, plane);
+                    ReadOnlySpan<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane);
                     for (int oy = 0; oy < outH; oy++)
                     {
                         int y = oy * stride - padding + i;
@@ -103,5 +105,14 @@ internal static class Layout
                 }
             }
         }
+    }
+
+    /// <summary>(A, B, L) → (B, A, L): swaps the two outer dimensions of a tensor whose rows of length L stay whole.
+    /// Converts a GEMM's (O, N·HW) output to (N, O, HW) images and back.</summary>
+    public static void SwapOuter(ReadOnlySpan<float> source, int a, int b, int length, Span<float> destination)
+    {
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++)
+                source.Slice((i * b + j) * length, length).CopyTo(destination.Slice((j * a + i) * length, length));
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace MiniNet.Kernels;
 
 /// <summary>The planes [First, Last) of a pooling problem and its window geometry.</summary>
@@ -8,9 +11,15 @@ internal readonly record struct PoolWindow(int H, int W, int Kernel, int Stride,
 // divisor is always kernel² (PyTorch's count_include_pad). Reference twin: Kernels/Reference/PoolingReference.cs.
 internal static class Pooling
 {
-    /// <summary>y = window max; argmax receives the flat input index of each winner.</summary>
-    public static void MaxForward(float[] x, PoolWindow p, float[] y, int[] argmax)
+    /// <summary>y = window max; <paramref name="winners"/>, viewed as ints, receives the flat input index of each winner.</summary>
+    public static void MaxForward(float[] x, PoolWindow p, float[] y, float[] winners)
     {
+        Span<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan());
+        if (p.Kernel == 2 && p.Stride == 2 && p.Padding == 0)
+        {
+            MaxForward2x2(x, p, y, argmax);
+            return;
+        }
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW;
         for (int plane = p.First; plane < p.Last; plane++)
         {
@@ -35,6 +44,50 @@ internal static class Pooling
             }
         }
     }
+
+    /// <summary>The common 2×2, stride-2 case, branch-free: with random data the comparisons of the general loop
+    /// mispredict about half the time, which made it three times slower. First wins ties; NaN wins.</summary>
+    private static void MaxForward2x2(float[] x, PoolWindow p, float[] y, Span<int> argmax)
+    {
+        int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, w = p.W;
+        for (int plane = p.First; plane < p.Last; plane++)
+        {
+            for (int oy = 0; oy < p.OutH; oy++)
+            {
+                int top = plane * inPlane + 2 * oy * w, o = plane * outPlane + oy * p.OutW;
+                for (int ox = 0; ox < p.OutW; ox++, o++)
+                {
+                    int i = top + 2 * ox;
+                    Larger(x, i, i + 1, out float upper, out int upperAt);
+                    Larger(x, i + w, i + w + 1, out float lower, out int lowerAt);
+                    int mask = Mask(lower, upper);
+                    y[o] = Select(upper, lower, mask);
+                    argmax[o] = (upperAt & ~mask) | (lowerAt & mask);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Larger(float[] x, int i, int j, out float value, out int index)
+    {
+        float a = x[i], b = x[j];
+        int mask = Mask(b, a);
+        value = Select(a, b, mask);
+        index = (i & ~mask) | (j & mask);
+    }
+
+    /// <summary>All ones when b should replace a (b &gt; a, or b is NaN and a is not), else 0; computed without a branch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Mask(float b, float a) => -((b > a ? 1 : 0) | (NaN(b) & (NaN(a) ^ 1)));
+
+    /// <summary>1 for NaN, else 0, from the bits (float.IsNaN compiles to a branch here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NaN(float v) => (BitConverter.SingleToInt32Bits(v) & 0x7FFFFFFF) > 0x7F800000 ? 1 : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Select(float a, float b, int mask) =>
+        BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(a) & ~mask) | (BitConverter.SingleToInt32Bits(b) & mask));
 
     /// <summary>y = window sum / kernel².</summary>
     public static void AvgForward(float[] x, PoolWindow p, float[] y)

@@ -28,9 +28,10 @@ public static partial class Ops
             if (a.RequiresGrad) ReduceInto(a, dy.Data, y.Dims);
             if (b.RequiresGrad)
             {
-                float[] negated = new float[dy.Numel];
-                TensorPrimitives.Negate(dy.Data, negated);
-                ReduceInto(b, negated, y.Dims);
+                float[] negated = BufferPool.Rent(dy.Numel);
+                TensorPrimitives.Negate(dy.Data, negated.AsSpan(0, dy.Numel));
+                ReduceInto(b, negated.AsSpan(0, dy.Numel), y.Dims);
+                BufferPool.Return(negated);
             }
         });
     }
@@ -43,8 +44,8 @@ public static partial class Ops
         return Autograd.Record(y, "mul", [a, b], dy =>
         {
             // d(a·b)/da = b and d(a·b)/db = a, each summed back down to its operand's shape.
-            if (a.RequiresGrad) ReduceInto(a, Binary<MultiplyRows>(dy, b, "Mul").Data, y.Dims);
-            if (b.RequiresGrad) ReduceInto(b, Binary<MultiplyRows>(dy, a, "Mul").Data, y.Dims);
+            if (a.RequiresGrad) ReduceProduct<MultiplyRows>(a, dy, b, y.Dims);
+            if (b.RequiresGrad) ReduceProduct<MultiplyRows>(b, dy, a, y.Dims);
         });
     }
 
@@ -56,12 +57,13 @@ public static partial class Ops
         return Autograd.Record(y, "div", [a, b], dy =>
         {
             // d(a/b)/da = 1/b; d(a/b)/db = −a/b² = −y/b.
-            if (a.RequiresGrad) ReduceInto(a, Binary<DivideRows>(dy, b, "Div").Data, y.Dims);
+            if (a.RequiresGrad) ReduceProduct<DivideRows>(a, dy, b, y.Dims);
             if (b.RequiresGrad)
             {
-                Tensor t = Binary<DivideRows>(Binary<MultiplyRows>(dy, y, "Div"), b, "Div");
+                Tensor t = Binary<MultiplyRows>(dy, y, "Div", scratch: true);
                 TensorPrimitives.Negate(t.Data, t.Data);
-                ReduceInto(b, t.Data, y.Dims);
+                ReduceProduct<DivideRows>(b, t, b, y.Dims);
+                t.ReturnScratch();
             }
         });
     }
@@ -69,7 +71,7 @@ public static partial class Ops
     /// <summary>x + s for a scalar s.</summary>
     public static Tensor Add(this Tensor x, float s)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Add(x.Data, s, y.Data);
         return Autograd.Record(y, "add_scalar", [x], dy =>
         {
@@ -80,7 +82,7 @@ public static partial class Ops
     /// <summary>x·s for a scalar s.</summary>
     public static Tensor Mul(this Tensor x, float s)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Multiply(x.Data, s, y.Data);
         return Autograd.Record(y, "mul_scalar", [x], dy =>
         {
@@ -91,22 +93,30 @@ public static partial class Ops
     /// <summary>x / s for a scalar s (computed as x·(1/s)).</summary>
     public static Tensor Div(this Tensor x, float s) => x.Mul(1f / s);
 
-    /// <summary>y = op(a, b) over the broadcast shape, without recording.</summary>
-    private static Tensor Binary<TOp>(Tensor a, Tensor b, string op) where TOp : IRowOp
+    /// <summary>y = op(a, b) over the broadcast shape, without recording; a scratch result is the caller's to return.</summary>
+    private static Tensor Binary<TOp>(Tensor a, Tensor b, string op, bool scratch = false) where TOp : IRowOp
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (Shapes.Equal(a.Dims, b.Dims))
         {
-            Tensor same = Tensor.Empty(a.Dims);
+            Tensor same = scratch ? Tensor.Scratch(a.Dims, zeroed: false) : Tensor.Allocate(a.Dims);
             TOp.Rows(a.Data, b.Data, same.Data);
             return same;
         }
         int[] shape = Shapes.Broadcast(a.Dims, b.Dims, op);
-        Tensor y = Tensor.Empty(shape);
+        Tensor y = scratch ? Tensor.Scratch(shape, zeroed: false) : Tensor.Allocate(shape);
         Broadcasting.Binary<TOp>(a.Data, Shapes.BroadcastStrides(a.Dims, shape), b.Data,
             Shapes.BroadcastStrides(b.Dims, shape), shape, y.Data);
         return y;
+    }
+
+    /// <summary>input.Grad += op(dy, other), summed down to the input's shape.</summary>
+    private static void ReduceProduct<TOp>(Tensor input, Tensor dy, Tensor other, int[] gradShape) where TOp : IRowOp
+    {
+        Tensor product = Binary<TOp>(dy, other, "backward", scratch: true);
+        ReduceInto(input, product.Data, gradShape);
+        product.ReturnScratch();
     }
 
     /// <summary>input.Grad += gradient (of shape <paramref name="gradShape"/>) summed over the dimensions the input was broadcast along.</summary>

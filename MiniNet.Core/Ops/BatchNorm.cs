@@ -53,7 +53,7 @@ public static partial class Ops
         {
             var mu = new double[c];
             var variance = new double[c];
-            BatchNormKernels.Statistics(x.Data, n, c, l, mu, variance);
+            BatchNormKernels.Statistics(x.Storage, n, c, l, mu, variance);
             observer?.Invoke(mu, variance, m);
             for (int j = 0; j < c; j++)
             {
@@ -89,8 +89,8 @@ public static partial class Ops
             scale[j] = gamma * invStd[j];
             shift[j] = (bias is null ? 0f : bias.Data[j]) + gamma * offset[j];
         }
-        Tensor y = Tensor.Empty(x.Dims);
-        BatchNormKernels.Normalize(x.Data, n, c, l, center, scale, shift, y.Data);
+        Tensor y = Tensor.Allocate(x.Dims);
+        BatchNormKernels.Normalize(x.Storage, n, c, l, center, scale, shift, y.Storage);
 
         Tensor[] inputs = (weight, bias) switch
         {
@@ -103,7 +103,7 @@ public static partial class Ops
         {
             var sumDy = new double[c];
             var sumDyXhat = new double[c];
-            BatchNormKernels.BackwardSums(x.Data, dy.Data, n, c, l, center, invStd, offset, sumDy, sumDyXhat);
+            BatchNormKernels.BackwardSums(x.Storage, dy.Storage, n, c, l, center, invStd, offset, sumDy, sumDyXhat);
             if (weight is { RequiresGrad: true })
             {
                 Span<float> dw = weight.Grad!.Data;
@@ -120,7 +120,7 @@ public static partial class Ops
             var b = new float[c];
             if (training)
                 for (int j = 0; j < c; j++) { a[j] = (float)(sumDy[j] / m); b[j] = (float)(sumDyXhat[j] / m); }
-            BatchNormKernels.BackwardInput(x.Data, dy.Data, n, c, l, center, invStd, offset, scale, a, b, x.Grad!.Data);
+            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, x.Grad!.Storage);
         });
     }
 }

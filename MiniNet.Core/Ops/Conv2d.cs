@@ -5,11 +5,19 @@ namespace MiniNet;
 
 public static partial class Ops
 {
+    /// <summary>Working-set cap for the unfolded columns of one chunk of images (floats).</summary>
+    private const int MaxColumnFloats = 4 << 20;
+
     /// <summary>2-D cross-correlation, as <c>torch.nn.functional.conv2d</c>:
     /// y[n, o, i, j] = b[o] + Σ_{c,u,v} w[o, c, u, v]·x[n, c, i·s − p + u, j·s − p + v], zero outside the image.</summary>
-    /// <remarks>Shapes: x (N, C, H, W), weight (O, C, kH, kW), bias (O) or null → y (N, O, ⌊(H + 2p − kH)/s⌋ + 1, ⌊(W + 2p − kW)/s⌋ + 1).
-    /// Per image: unfold x into columns (C·kH·kW, oH·oW) and multiply, y = W·cols (one GEMM). Images are split
-    /// statically over threads; weight gradients are summed per thread and then in thread order, so results are reproducible.</remarks>
+    /// <remarks>
+    /// Shapes: x (N, C, H, W), weight (O, C, kH, kW), bias (O) or null → y (N, O, ⌊(H + 2p − kH)/s⌋ + 1, ⌊(W + 2p − kW)/s⌋ + 1).
+    /// <para>Algorithm: images are taken in chunks whose unfolded columns fit in 16 MB (a training batch is usually one
+    /// chunk). A chunk of nb images is unfolded side by side into one (C·kH·kW, nb·oH·oW) matrix, so each pass is a
+    /// single large GEMM that uses every core: y = W·cols, dW += dY·colsᵀ, dcols = Wᵀ·dY (then folded back onto dx).
+    /// Columns of a one-chunk batch are kept from the forward pass for the backward pass; larger inputs unfold again.
+    /// Every reduction runs in a fixed order, so results do not depend on thread scheduling.</para>
+    /// </remarks>
     /// <exception cref="ArgumentException">Wrong ranks, channel mismatch, a kernel larger than the padded input, or bad stride/padding.</exception>
     public static Tensor Conv2d(this Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0)
     {
@@ -31,23 +39,34 @@ public static partial class Ops
             throw new ArgumentException(
                 $"Conv2d: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
 
-        int oh = (h + 2 * padding - kh) / stride + 1, ow = (w + 2 * padding - kw) / stride + 1;
-        var g = new ConvGeometry(c, h, w, kh, kw, stride, padding, oh, ow);
-        Tensor y = Tensor.Empty(n, o, oh, ow);
+        var g = new ConvGeometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
+        int plane = g.OutH * g.OutW, rows = g.Rows;
+        int chunk = Math.Clamp(MaxColumnFloats / Math.Max(1, rows * plane), 1, Math.Max(1, n));
+        Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
-        float[]? bs = bias?.Storage;
-        int outPlane = oh * ow;
-        ForEachImageChunk(n, g, (_, first, last, columns) =>
+        bool keepColumns = n <= chunk && Autograd.Enabled && (weight.RequiresGrad || x.RequiresGrad);
+        float[]? savedColumns = null;
+
+        float[] product = BufferPool.Rent(o * Math.Min(chunk, n) * plane);
+        for (int n0 = 0; n0 < n; n0 += chunk)
         {
-            for (int i = first; i < last; i++)
-            {
-                ReadOnlySpan<float> cols = g.Unfold(xs.AsSpan(i * c * h * w, c * h * w), columns);
-                Span<float> yi = ys.AsSpan(i * o * outPlane, o * outPlane);
-                Gemm.Multiply(false, false, o, outPlane, g.Rows, ws, g.Rows, cols, outPlane, yi, outPlane, accumulate: false, parallel: false);
-                if (bs is not null)
-                    for (int ch = 0; ch < o; ch++) TensorPrimitives.Add(yi.Slice(ch * outPlane, outPlane), bs[ch], yi.Slice(ch * outPlane, outPlane));
-            }
-        });
+            int nb = Math.Min(chunk, n - n0), width = nb * plane;
+            float[] columns = BufferPool.Rent(rows * width);
+            g.Unfold(xs, n0, nb, columns);
+            // (O, R)·(R, nb·HW) → (O, nb·HW), then to (nb, O, HW).
+            Gemm.Multiply(false, false, o, width, rows, ws, rows, columns, width, product, width, accumulate: false);
+            Layout.SwapOuter(product.AsSpan(0, o * width), o, nb, plane, ys.AsSpan(n0 * o * plane, nb * o * plane));
+            if (keepColumns) savedColumns = columns;
+            else BufferPool.Return(columns);
+        }
+        BufferPool.Return(product);
+        if (bias is not null)
+            for (int i = 0; i < n; i++)
+                for (int ch = 0; ch < o; ch++)
+                {
+                    Span<float> row = ys.AsSpan((i * o + ch) * plane, plane);
+                    TensorPrimitives.Add(row, bias.Data[ch], row);
+                }
 
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Autograd.Record(y, "conv2d", inputs, dy =>
@@ -57,67 +76,64 @@ public static partial class Ops
             {
                 Span<float> db = bias.Grad!.Data;
                 for (int i = 0; i < n; i++)
-                    for (int ch = 0; ch < o; ch++) db[ch] += TensorPrimitives.Sum(dys.AsSpan((i * o + ch) * outPlane, outPlane));
+                    for (int ch = 0; ch < o; ch++) db[ch] += TensorPrimitives.Sum(dys.AsSpan((i * o + ch) * plane, plane));
             }
             if (!x.RequiresGrad && !weight.RequiresGrad) return;
-            int chunks = Math.Min(n, Parallelism.MaxThreads);
-            float[][] partialDw = new float[weight.RequiresGrad ? chunks : 0][];
-            for (int t = 0; t < partialDw.Length; t++) partialDw[t] = new float[weight.Numel];
-            float[]? dxs = x.RequiresGrad ? x.Grad!.Storage : null;
-            ForEachImageChunk(n, g, (chunk, first, last, columns) =>
+            float[] dyT = BufferPool.Rent(o * Math.Min(chunk, n) * plane);
+            for (int n0 = 0; n0 < n; n0 += chunk)
             {
-                float[] dcols = dxs is null ? [] : new float[g.Rows * outPlane];
-                for (int i = first; i < last; i++)
+                int nb = Math.Min(chunk, n - n0), width = nb * plane;
+                Layout.SwapOuter(dys.AsSpan(n0 * o * plane, nb * o * plane), nb, o, plane, dyT);   // (nb, O, HW) → (O, nb·HW)
+                if (weight.RequiresGrad)
                 {
-                    ReadOnlySpan<float> dyi = dys.AsSpan(i * o * outPlane, o * outPlane);
-                    if (partialDw.Length > 0)
-                    {
-                        // dW += dYᵢ·colsᵢᵀ : (O, oH·oW)·(oH·oW, C·kH·kW)
-                        ReadOnlySpan<float> cols = g.Unfold(xs.AsSpan(i * c * h * w, c * h * w), columns);
-                        Gemm.Multiply(false, true, o, g.Rows, outPlane, dyi, outPlane, cols, outPlane, partialDw[chunk], g.Rows, accumulate: true, parallel: false);
-                    }
-                    if (dxs is not null)
-                    {
-                        // dcols = Wᵀ·dYᵢ, then fold the columns back onto the image.
-                        Gemm.Multiply(true, false, g.Rows, outPlane, o, ws, g.Rows, dyi, outPlane, dcols, outPlane, accumulate: false, parallel: false);
-                        g.FoldAdd(dcols, dxs.AsSpan(i * c * h * w, c * h * w));
-                    }
+                    float[] columns = savedColumns ?? BufferPool.Rent(rows * width);
+                    if (savedColumns is null) g.Unfold(xs, n0, nb, columns);
+                    // dW += dY·colsᵀ : (O, nb·HW)·(nb·HW, R)
+                    Gemm.Multiply(false, true, o, rows, width, dyT, width, columns, width, weight.Grad!.Storage, rows, accumulate: true);
+                    if (savedColumns is null) BufferPool.Return(columns);
                 }
-            }, chunks);
-            if (weight.RequiresGrad)
-                foreach (float[] part in partialDw) TensorPrimitives.Add(weight.Grad!.Data, part, weight.Grad!.Data);
-        });
+                if (x.RequiresGrad)
+                {
+                    // dcols = Wᵀ·dY : (R, O)·(O, nb·HW), folded back onto the images.
+                    float[] dcolumns = BufferPool.Rent(rows * width);
+                    Gemm.Multiply(true, false, rows, width, o, ws, rows, dyT, width, dcolumns, width, accumulate: false);
+                    g.FoldAdd(dcolumns, n0, nb, x.Grad!.Storage);
+                    BufferPool.Return(dcolumns);
+                }
+            }
+            BufferPool.Return(dyT);
+        }, release: savedColumns is null ? null : () => BufferPool.Return(savedColumns));
     }
 
-    /// <summary>The unfolding geometry of one image; a 1×1, stride-1, unpadded kernel needs no unfolding.</summary>
+    /// <summary>The unfolding geometry of one image.</summary>
     private readonly record struct ConvGeometry(int Channels, int H, int W, int KH, int KW, int Stride, int Padding, int OutH, int OutW)
     {
         public int Rows => Channels * KH * KW;
-        public bool IsIdentity => KH == 1 && KW == 1 && Stride == 1 && Padding == 0;
 
-        public ReadOnlySpan<float> Unfold(ReadOnlySpan<float> image, float[] columns)
+        /// <summary>Unfolds images n0 … n0 + nb − 1 side by side into a (Rows, nb·oH·oW) matrix, images split over threads.</summary>
+        public void Unfold(float[] x, int n0, int nb, float[] columns)
         {
-            if (IsIdentity) return image;
-            Layout.Im2Col(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns);
-            return columns;
+            var self = this;
+            int plane = OutH * OutW, imageSize = Channels * H * W, threads = Math.Min(nb, Parallelism.ThreadsFor((long)nb * Rows * plane));
+            Parallelism.For(threads, t =>
+            {
+                for (int i = nb * t / threads; i < nb * (t + 1) / threads; i++)
+                    Layout.Im2Col(x.AsSpan((n0 + i) * imageSize, imageSize), self.Channels, self.H, self.W, self.KH, self.KW,
+                        self.Stride, self.Padding, self.OutH, self.OutW, columns.AsSpan(i * plane), nb * plane);
+            });
         }
 
-        public void FoldAdd(ReadOnlySpan<float> columns, Span<float> image)
+        /// <summary>dx[n0 … n0 + nb − 1] += fold(columns), images split over threads (each writes only its own image).</summary>
+        public void FoldAdd(float[] columns, int n0, int nb, float[] dx)
         {
-            if (IsIdentity) TensorPrimitives.Add(image, columns, image);
-            else Layout.Col2ImAdd(columns, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, image);
+            var self = this;
+            int plane = OutH * OutW, imageSize = Channels * H * W, threads = Math.Min(nb, Parallelism.ThreadsFor((long)nb * Rows * plane));
+            Parallelism.For(threads, t =>
+            {
+                for (int i = nb * t / threads; i < nb * (t + 1) / threads; i++)
+                    Layout.Col2ImAdd(columns.AsSpan(i * plane), self.Channels, self.H, self.W, self.KH, self.KW,
+                        self.Stride, self.Padding, self.OutH, self.OutW, dx.AsSpan((n0 + i) * imageSize, imageSize), nb * plane);
+            });
         }
-    }
-
-    /// <summary>Splits images 0..n into <paramref name="chunks"/> contiguous ranges, one per thread, each with its own column buffer.</summary>
-    private static void ForEachImageChunk(int n, ConvGeometry g, Action<int, int, int, float[]> body, int chunks = 0)
-    {
-        if (chunks <= 0) chunks = Math.Min(n, Parallelism.MaxThreads);
-        if (n == 0) return;
-        Parallelism.For(chunks, t =>
-        {
-            float[] columns = g.IsIdentity ? [] : new float[g.Rows * g.OutH * g.OutW];
-            body(t, (int)((long)n * t / chunks), (int)((long)n * (t + 1) / chunks), columns);
-        });
     }
 }

@@ -16,7 +16,7 @@ public static partial class Ops
         var mask = new float[x.Numel];
         float scale = p == 1f ? 0f : 1f / (1f - p);
         for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextDouble() >= p ? scale : 0f;
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Multiply(x.Data, mask, y.Data);
         return Autograd.Record(y, "dropout", [x], dy =>
         {

@@ -10,7 +10,7 @@ public static partial class Ops
     public static Tensor Reshape(this Tensor x, params int[] shape)
     {
         int[] resolved = ResolveShape(x, shape);
-        var y = new Tensor(x.Storage, resolved);
+        Tensor y = Tensor.View(x, resolved);
         return Autograd.Record(y, "reshape", [x], dy =>
         {
             if (x.RequiresGrad) TensorPrimitives.Add(x.Grad!.Data, dy.Data, x.Grad!.Data);
@@ -45,14 +45,15 @@ public static partial class Ops
             perm[i] = d;
             inverse[d] = i;
         }
-        Tensor y = Tensor.Empty(PermuteShape(x.Dims, perm));
+        Tensor y = Tensor.Allocate(PermuteShape(x.Dims, perm));
         Layout.Permute(x.Data, x.Dims, perm, y.Data);
         return Autograd.Record(y, "permute", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            float[] back = new float[dy.Numel];
+            float[] back = BufferPool.Rent(dy.Numel);
             Layout.Permute(dy.Data, y.Dims, inverse, back);
-            TensorPrimitives.Add(x.Grad!.Data, back, x.Grad!.Data);
+            TensorPrimitives.Add(x.Grad!.Data, back.AsSpan(0, dy.Numel), x.Grad!.Data);
+            BufferPool.Return(back);
         });
     }
 

@@ -23,7 +23,7 @@ public static partial class Ops
             throw new ArgumentException($"Linear: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
 
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
-        Tensor y = Tensor.Empty([.. x.Dims[..^1], outF]);
+        Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false);
         if (bias is not null)
         {

@@ -28,7 +28,7 @@ public static partial class Ops
             // (…, M, K)·(K, N): fold any batch into M, one GEMM.
             int m = a.Numel / Math.Max(k, 1);
             if (k == 0) m = a.Rank == 3 ? sa[0] * sa[1] : sa[0];
-            Tensor y = Tensor.Empty([.. sa[..^1], n]);
+            Tensor y = Tensor.Allocate([.. sa[..^1], n]);
             Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n, accumulate: false);
             return Autograd.Record(y, "matmul", [a, b], dy =>
             {
@@ -38,7 +38,7 @@ public static partial class Ops
         }
 
         int batch = sa[0], rows = sa[1];
-        Tensor z = Tensor.Empty(batch, rows, n);
+        Tensor z = Tensor.Allocate(batch, rows, n);
         BatchedGemm(batch, false, false, rows, n, k, a.Storage, rows * k, k, b.Storage, k * n, n, z.Storage, rows * n, n);
         return Autograd.Record(z, "bmm", [a, b], dy =>
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MiniNet.Kernels;
 
 namespace MiniNet;
@@ -10,17 +11,20 @@ public static partial class Ops
     public static Tensor MaxPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
     {
         var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "MaxPool2d");
-        Tensor y = Tensor.Empty(g.N, g.C, g.OutH, g.OutW);
-        var argmax = new int[y.Numel];
+        Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
+        // The winners' indices live in a pooled float buffer viewed as ints, returned once the graph is freed.
+        float[] winners = BufferPool.Rent(y.Numel);
         float[] xs = x.Storage, ys = y.Storage;
-        Parallelism.For(g.Chunks, t => Pooling.MaxForward(xs, g.Describe(t), ys, argmax));
+        Parallelism.For(g.Chunks, t => Pooling.MaxForward(xs, g.Describe(t), ys, winners));
+        int count = y.Numel;
         return Autograd.Record(y, "max_pool2d", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = x.Grad!.Data;
             ReadOnlySpan<float> g = dy.Data;
+            ReadOnlySpan<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan(0, count));
             for (int i = 0; i < argmax.Length; i++) dx[argmax[i]] += g[i];
-        });
+        }, release: () => BufferPool.Return(winners));
     }
 
     /// <summary>Average pooling over kernel×kernel windows (stride defaults to the kernel size); padded zeros count
@@ -28,7 +32,7 @@ public static partial class Ops
     public static Tensor AvgPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
     {
         var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "AvgPool2d");
-        Tensor y = Tensor.Empty(g.N, g.C, g.OutH, g.OutW);
+        Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
         float[] xs = x.Storage, ys = y.Storage;
         Parallelism.For(g.Chunks, t => Pooling.AvgForward(xs, g.Describe(t), ys));
         return Autograd.Record(y, "avg_pool2d", [x], dy =>
@@ -42,7 +46,7 @@ public static partial class Ops
     private readonly record struct PoolGeometry(int N, int C, int H, int W, int Kernel, int Stride, int Padding, int OutH, int OutW)
     {
         public int Planes => N * C;
-        public int Chunks => Math.Max(1, Math.Min(Planes, Parallelism.MaxThreads));
+        public int Chunks => Math.Max(1, Math.Min(Planes, Parallelism.ThreadsFor((long)Planes * H * W)));
 
         public PoolWindow Describe(int chunk) => new(H, W, Kernel, Stride, Padding, OutH, OutW,
             (int)((long)Planes * chunk / Chunks), (int)((long)Planes * (chunk + 1) / Chunks));

@@ -31,9 +31,9 @@ public static partial class Ops
             if (!reduced[d]) dropped.Add(x.Dims[d]);
         }
         int[] keptStrides = Shapes.BroadcastStrides(kept, x.Dims);
-        var storage = new float[Shapes.Numel(kept)];
-        Broadcasting.SumTo(x.Data, x.Dims, keptStrides, storage);
-        var y = new Tensor(storage, keepDim ? kept : dropped.ToArray());
+        Tensor y = Tensor.Allocate(keepDim ? kept : dropped.ToArray());
+        y.Data.Clear();
+        Broadcasting.SumTo(x.Data, x.Dims, keptStrides, y.Data);
         return Autograd.Record(y, "sum", [x], dy =>
         {
             if (x.RequiresGrad) Broadcasting.AddBroadcast(dy.Data, keptStrides, x.Dims, x.Grad!.Data);
@@ -77,7 +77,8 @@ public static partial class Ops
         (int outer, int length, int inner) = Split(x.Dims, a);
         if (length == 0)
             throw new ArgumentException($"Max: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.");
-        var values = new float[outer * inner];
+        Tensor y = Tensor.Allocate(ReducedShape(x.Dims, a, keepDim));
+        Span<float> values = y.Data;
         var indices = new int[outer * inner];
         ReadOnlySpan<float> src = x.Data;
         for (int o = 0; o < outer; o++)
@@ -95,7 +96,6 @@ public static partial class Ops
                 indices[o * inner + i] = best;
             }
         }
-        var y = new Tensor(values, ReducedShape(x.Dims, a, keepDim));
         Autograd.Record(y, "max", [x], dy =>
         {
             if (!x.RequiresGrad) return;

@@ -8,7 +8,7 @@ public static partial class Ops
     public static Tensor Softmax(this Tensor x, int axis = -1)
     {
         (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "Softmax"));
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         ForEachLine(x.Data, y.Data, outer, length, inner, static (line, dst) =>
         {
             float max = TensorPrimitives.Max(line);
@@ -20,14 +20,15 @@ public static partial class Ops
         {
             if (!x.RequiresGrad) return;
             // dx = y ⊙ (dy − Σ dy·y)
-            var lines = new float[x.Numel];
+            float[] lines = BufferPool.Rent(x.Numel);
             ForEachLine2(y.Data, dy.Data, lines, outer, length, inner, static (yl, gl, dst) =>
             {
                 float dot = TensorPrimitives.Dot(yl, gl);
                 TensorPrimitives.Subtract(gl, dot, dst);
                 TensorPrimitives.Multiply(dst, yl, dst);
             });
-            TensorPrimitives.Add(x.Grad!.Data, lines, x.Grad!.Data);
+            TensorPrimitives.Add(x.Grad!.Data, lines.AsSpan(0, x.Numel), x.Grad!.Data);
+            BufferPool.Return(lines);
         });
     }
 
@@ -35,7 +36,7 @@ public static partial class Ops
     public static Tensor LogSoftmax(this Tensor x, int axis = -1)
     {
         (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "LogSoftmax"));
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         ForEachLine(x.Data, y.Data, outer, length, inner, static (line, dst) =>
         {
             float max = TensorPrimitives.Max(line);
@@ -46,14 +47,15 @@ public static partial class Ops
         {
             if (!x.RequiresGrad) return;
             // dx = dy − softmax·Σ dy, with softmax = e^y.
-            var lines = new float[x.Numel];
+            float[] lines = BufferPool.Rent(x.Numel);
             ForEachLine2(y.Data, dy.Data, lines, outer, length, inner, static (yl, gl, dst) =>
             {
                 float total = TensorPrimitives.Sum(gl);
                 TensorPrimitives.Exp(yl, dst);
                 TensorPrimitives.MultiplyAdd(dst, -total, gl, dst);
             });
-            TensorPrimitives.Add(x.Grad!.Data, lines, x.Grad!.Data);
+            TensorPrimitives.Add(x.Grad!.Data, lines.AsSpan(0, x.Numel), x.Grad!.Data);
+            BufferPool.Return(lines);
         });
     }
 

@@ -8,7 +8,7 @@ public static partial class Ops
     /// <summary>y = −x.</summary>
     public static Tensor Neg(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Negate(x.Data, y.Data);
         return Autograd.Record(y, "neg", [x], dy =>
         {
@@ -19,7 +19,7 @@ public static partial class Ops
     /// <summary>y = eˣ.</summary>
     public static Tensor Exp(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Exp(x.Data, y.Data);
         return Autograd.Record(y, "exp", [x], dy =>
         {
@@ -31,7 +31,7 @@ public static partial class Ops
     /// <summary>y = ln x (NaN for x &lt; 0, −∞ at 0).</summary>
     public static Tensor Log(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Log(x.Data, y.Data);
         return Autograd.Record(y, "log", [x], dy =>
         {
@@ -42,7 +42,7 @@ public static partial class Ops
     /// <summary>y = √x.</summary>
     public static Tensor Sqrt(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Sqrt(x.Data, y.Data);
         return Autograd.Record(y, "sqrt", [x], dy =>
         {
@@ -53,7 +53,7 @@ public static partial class Ops
     /// <summary>y = |x|; the gradient at 0 is 0, as in PyTorch.</summary>
     public static Tensor Abs(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Abs(x.Data, y.Data);
         return Autograd.Record(y, "abs", [x], dy =>
         {
@@ -64,14 +64,15 @@ public static partial class Ops
     /// <summary>y = xᵖ for a scalar exponent p.</summary>
     public static Tensor Pow(this Tensor x, float exponent)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         if (exponent == 2f) TensorPrimitives.Multiply(x.Data, x.Data, y.Data);
         else TensorPrimitives.Pow(x.Data, exponent, y.Data);
         return Autograd.Record(y, "pow", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             // dx += dy·p·x^(p−1)
-            float[] slope = new float[x.Numel];
+            float[] rented = BufferPool.Rent(x.Numel);
+            Span<float> slope = rented.AsSpan(0, x.Numel);
             if (exponent == 2f) TensorPrimitives.Multiply(x.Data, 2f, slope);
             else
             {
@@ -79,6 +80,7 @@ public static partial class Ops
                 TensorPrimitives.Multiply(slope, exponent, slope);
             }
             TensorPrimitives.MultiplyAdd(dy.Data, slope, x.Grad!.Data, x.Grad!.Data);
+            BufferPool.Return(rented);
         });
     }
 
@@ -88,7 +90,7 @@ public static partial class Ops
     /// <summary>Rectified linear unit, y = max(x, 0); the gradient at 0 is 0.</summary>
     public static Tensor Relu(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Max(x.Data, 0f, y.Data);
         return Autograd.Record(y, "relu", [x], dy =>
         {
@@ -99,7 +101,7 @@ public static partial class Ops
     /// <summary>Logistic sigmoid, y = 1 / (1 + e^(−x)).</summary>
     public static Tensor Sigmoid(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Sigmoid(x.Data, y.Data);
         return Autograd.Record(y, "sigmoid", [x], dy =>
         {
@@ -111,7 +113,7 @@ public static partial class Ops
     /// <summary>Hyperbolic tangent, y = tanh x.</summary>
     public static Tensor Tanh(this Tensor x)
     {
-        Tensor y = Tensor.Empty(x.Dims);
+        Tensor y = Tensor.Allocate(x.Dims);
         TensorPrimitives.Tanh(x.Data, y.Data);
         return Autograd.Record(y, "tanh", [x], dy =>
         {

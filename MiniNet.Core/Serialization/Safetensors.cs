@@ -214,7 +214,7 @@ public static class Safetensors
     private static Tensor Decode(Spec spec, byte[] data)
     {
         ReadOnlySpan<byte> bytes = data.AsSpan((int)spec.Begin, (int)(spec.End - spec.Begin));
-        Tensor t = Tensor.Empty(spec.Shape);
+        Tensor t = Tensor.Zeros(spec.Shape);
         Span<float> dst = t.Data;
         if (spec.Dtype == "F32" && BitConverter.IsLittleEndian)
         {

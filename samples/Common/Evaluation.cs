@@ -25,6 +25,7 @@ public static class Evaluation
             {
                 foreach (var (x, y) in new DataLoader(data, batchSize))
                 {
+                    using var step = TensorScope.Begin();
                     Tensor logits = model.Forward(x);
                     loss += logits.CrossEntropy(y).Item() * (double)y.Length;
                     correct += Correct(logits, y);

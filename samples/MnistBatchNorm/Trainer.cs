@@ -52,6 +52,7 @@ public sealed class Trainer(Settings settings, ILogger logger)
                 ProgressTask task = context.AddTask($"{settings.RunName} epoch {epoch}", maxValue: loader.BatchCount);
                 foreach (var (x, y) in loader)
                 {
+                    using var step = TensorScope.Begin();   // this step's activations return to the pool at its end
                     optimizer.ZeroGrad();
                     Tensor logits = model.Forward(x);
                     Tensor loss = logits.CrossEntropy(y);

@@ -51,3 +51,18 @@ public class ElementwiseTests
         TensorAssert.Close(b, expected, atol: 1e-6f);
     }
 }
+
+[TestFixture]
+public class OptimizerKernelTests
+{
+    [TestCase(0), TestCase(1), TestCase(17), TestCase(67), TestCase(100_003)]
+    public void SgdMomentum_MatchesScalarTwin(int length)
+    {
+        float[] p = TestData.Array(length, 1), g = TestData.Array(length, 2), v = TestData.Array(length, 3);
+        float[] p2 = (float[])p.Clone(), v2 = (float[])v.Clone();
+        MiniNet.Kernels.OptimizerKernels.SgdMomentum(p, g, v, length, 0.1f, 0.9f, 0.2f);
+        MiniNet.Kernels.Reference.OptimizerReference.SgdMomentum(p2, g, v2, length, 0.1f, 0.9f, 0.2f);
+        TensorAssert.Close(p, p2, atol: 1e-6f, rtol: 1e-6f, what: "parameter");
+        TensorAssert.Close(v, v2, atol: 1e-6f, rtol: 1e-6f, what: "velocity");
+    }
+}

@@ -29,6 +29,22 @@ public class Pool2dTests
         TensorAssert.Close(x.AvgPool2d(2), [2.5f, 4.5f, 10.5f, 12.5f], [1, 1, 2, 2]);
     }
 
+    [TestCase(2)]
+    [TestCase(3)]
+    public void MaxPool2d_NaNInAnyPositionWins(int kernel)
+    {
+        for (int position = 0; position < kernel * kernel; position++)
+        {
+            var x = Tensor.Zeros(1, 1, kernel, kernel);
+            x[0, 0, position / kernel, position % kernel] = float.NaN;
+            Assert.That(float.IsNaN(x.MaxPool2d(kernel).Item()), Is.True, $"NaN at {position}");
+        }
+        var ties = Tensor.Ones(1, 1, 2, 2);
+        ties.RequiresGrad = true;
+        ties.MaxPool2d(2).Sum().Backward();
+        Assert.That(ties.Grad!.ToArray(), Is.EqualTo(new float[] { 1, 0, 0, 0 }), "the first of equal values wins");
+    }
+
     [TestCase(2, 2, 0)]
     [TestCase(3, 2, 0)]
     [TestCase(3, 1, 1)]

@@ -1,0 +1,125 @@
+// MiniNet's performance benchmark: training and eval images/s for the issue's workloads (median of timed windows
+// after warm-up), garbage collections and peak working set, and GEMM GFLOP/s at the workloads' shapes.
+// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,gemm] [--threads N] [--json FILE]
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using MiniNet;
+using MiniNet.Benchmarks;
+using MiniNet.Kernels;
+using MiniNet.Layers;
+using MiniNet.Optim;
+
+bool quick = args.Contains("--quick");
+string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "gemm"];
+string json = OptionValue("--json") ?? "benchmark-results.json";
+if (OptionValue("--threads") is { } threadCount) Threads.MaxCount = int.Parse(threadCount, CultureInfo.InvariantCulture);
+int windows = quick ? 3 : 7;
+double windowSeconds = quick ? 0.5 : 1.5;
+
+var results = new List<Dictionary<string, object>>();
+Console.WriteLine($"MiniNet benchmark, {Threads.MaxCount} threads, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"{"workload",-10}{"train img/s",14}{"eval img/s",14}{"eval batch",11}{"gen0",7}{"gen1",7}{"gen2",7}{"peak MiB",10}");
+
+foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
+{
+    Rng.ManualSeed(0);
+    Sequential model = w.Build();
+    var optimizer = new SGD(model.Parameters(), lr: 0.01f, momentum: 0.9f);
+    Tensor x = Tensor.Randn([w.Batch, .. w.InputShape], seed: 1);
+    int[] y = Enumerable.Range(0, w.Batch).Select(i => i % 10).ToArray();
+
+    void TrainStep()
+    {
+        using var scope = TensorScope.Begin();   // activations go back to the pool at the end of the step
+        optimizer.ZeroGrad();
+        Tensor loss = model.Forward(x).CrossEntropy(y);
+        loss.Backward();
+        optimizer.Step();
+    }
+
+    model.Train();
+    Measure(TrainStep, 1.0);   // warm-up: JIT tiers, pools, caches
+    (int gen0, int gen1, int gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+    double trainSteps = Median(Enumerable.Range(0, windows).Select(_ => Measure(TrainStep, windowSeconds)));
+    (gen0, gen1, gen2) = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
+    double train = trainSteps * w.Batch;
+
+    model.Eval();
+    double bestEval = 0;
+    int bestBatch = 0;
+    foreach (int batch in new[] { 1000, w.Batch }.Distinct())
+    {
+        Tensor xe = Tensor.Randn([batch, .. w.InputShape], seed: 2);
+        void EvalStep()
+        {
+            using var scope = TensorScope.Begin();
+            using (Autograd.NoGrad()) model.Forward(xe);
+        }
+        Measure(EvalStep, 0.5);
+        double rate = Median(Enumerable.Range(0, windows).Select(_ => Measure(EvalStep, windowSeconds))) * batch;
+        if (rate > bestEval) (bestEval, bestBatch) = (rate, batch);
+    }
+    double peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0;
+    Console.WriteLine($"{w.Name,-10}{train,14:N0}{bestEval,14:N0}{bestBatch,11}{gen0,7}{gen1,7}{gen2,7}{peakMiB,10:N0}");
+    results.Add(new()
+    {
+        ["workload"] = w.Name, ["batch"] = w.Batch, ["train_images_per_s"] = Math.Round(train), ["eval_images_per_s"] = Math.Round(bestEval),
+        ["eval_batch"] = bestBatch, ["gen0"] = gen0, ["gen1"] = gen1, ["gen2"] = gen2, ["peak_working_set_mib"] = Math.Round(peakMiB),
+    });
+}
+
+if (only.Contains("gemm"))
+{
+    Console.WriteLine($"\n{"GEMM (M×K·K×N)",-28}{"GFLOP/s",10}");
+    (string Name, int M, int K, int N, bool TransA, bool TransB)[] shapes =
+    [
+        ("1024x1024x1024", 1024, 1024, 1024, false, false),
+        ("128x784x1024 (mlp fc1)", 128, 784, 1024, false, true),
+        ("128x1024x1024 (mlp fc2)", 128, 1024, 1024, false, true),
+        ("1024x128x784 (mlp dW1)", 1024, 128, 784, true, false),
+        ("64x12544x288 (cnn conv2)", 64, 288, 12544, false, false),
+        ("32x50176x9 (cnn conv1)", 32, 9, 50176, false, false),
+        ("64x288x12544 (conv2 dW)", 64, 12544, 288, false, true),
+    ];
+    foreach (var s in shapes)
+    {
+        float[] a = Tensor.Randn([s.M * s.K], seed: 3).ToArray(), b = Tensor.Randn([s.K * s.N], seed: 4).ToArray(), c = new float[s.M * s.N];
+        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
+        void Run() => Gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a, lda, b, ldb, c, s.N, accumulate: false);
+        Measure(Run, 0.5);
+        double perSecond = Median(Enumerable.Range(0, windows).Select(_ => Measure(Run, windowSeconds)));
+        double gflops = 2.0 * s.M * s.N * s.K * perSecond / 1e9;
+        Console.WriteLine($"{s.Name,-28}{gflops,10:F1}");
+        results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["gflops"] = Math.Round(gflops, 1) });
+    }
+}
+
+File.WriteAllText(json, JsonSerializer.Serialize(new Dictionary<string, object>
+{
+    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ["threads"] = Environment.ProcessorCount,
+    ["results"] = results,
+}, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine($"\nwrote {json}");
+return 0;
+
+// Runs `step` repeatedly for about `seconds`; returns steps per second.
+static double Measure(Action step, double seconds)
+{
+    var clock = Stopwatch.StartNew();
+    long count = 0;
+    do { step(); count++; } while (clock.Elapsed.TotalSeconds < seconds);
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+static double Median(IEnumerable<double> values)
+{
+    double[] sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+string? OptionValue(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}

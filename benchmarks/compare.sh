@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs MiniNet's benchmark and the PyTorch baseline alternately in one sitting (the machine is shared and noisy)
+# and prints MiniNet/PyTorch ratios of the medians. Usage: bash benchmarks/compare.sh [rounds] [--quick]
+# Needs Debian's python3-torch and libopenblas0-openmp (apt-get install python3-torch libopenblas0-openmp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+quick=${2:-}
+out=${BENCH_OUT:-benchmarks/results}
+mkdir -p "$out"
+unset OPENBLAS_CORETYPE   # otherwise OpenBLAS falls back to its AVX2 kernels
+export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296
+dotnet build -c Release benchmarks/MiniNet.Benchmarks >/dev/null
+for r in $(seq 1 "$rounds"); do
+    dotnet run -c Release --no-build --project benchmarks/MiniNet.Benchmarks -- $quick --json "$out/mininet-$r.json"
+    /usr/bin/python3 benchmarks/pytorch_baseline.py $quick --json "$out/pytorch-$r.json"
+done
+/usr/bin/python3 - "$out" "$rounds" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def load(kind):
+    return [json.load(open(f"{out}/{kind}-{r}.json"))["results"] for r in range(1, rounds + 1)]
+mini, torch = load("mininet"), load("pytorch")
+def med(runs, key, field):
+    vals = [e[field] for run in runs for e in run if e.get("workload", e.get("gemm")) == key]
+    return statistics.median(vals) if vals else float("nan")
+print(f"\n{'':<28}{'MiniNet':>12}{'PyTorch':>12}{'ratio':>8}   (medians over {rounds} alternating rounds)")
+for w in ["fig1", "mlp", "cnn"]:
+    for field, label in [("train_images_per_s", "train img/s"), ("eval_images_per_s", "eval img/s")]:
+        m, t = med(mini, w, field), med(torch, w, field)
+        print(f"{w + ' ' + label:<28}{m:>12,.0f}{t:>12,.0f}{m / t:>8.2f}")
+for key in sorted({e["gemm"] for run in mini for e in run if "gemm" in e}):
+    m, t = med(mini, key, "gflops"), med(torch, key, "gflops")
+    print(f"{'GEMM ' + key:<28}{m:>12.1f}{t:>12.1f}{m / t:>8.2f}")
+PY

@@ -1,0 +1,113 @@
+"""PyTorch baseline for MiniNet's performance benchmark: the same workloads, measured the same way.
+
+Run with Debian's PyTorch (apt-get install python3-torch libopenblas0-openmp), OPENBLAS_CORETYPE unset and
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296, e.g. via
+benchmarks/compare.sh. Prints a table and writes JSON (--json FILE).
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+
+torch.set_num_threads(2)
+
+
+def workloads():
+    return {
+        "fig1": (60, (784,), lambda: nn.Sequential(
+            nn.Linear(784, 100, bias=False), nn.BatchNorm1d(100), nn.Sigmoid(),
+            nn.Linear(100, 100, bias=False), nn.BatchNorm1d(100), nn.Sigmoid(),
+            nn.Linear(100, 100, bias=False), nn.BatchNorm1d(100), nn.Sigmoid(),
+            nn.Linear(100, 10))),
+        "mlp": (128, (784,), lambda: nn.Sequential(
+            nn.Linear(784, 1024, bias=False), nn.BatchNorm1d(1024), nn.ReLU(),
+            nn.Linear(1024, 1024, bias=False), nn.BatchNorm1d(1024), nn.ReLU(),
+            nn.Linear(1024, 10))),
+        "cnn": (64, (1, 28, 28), lambda: nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))),
+    }
+
+
+def measure(step, seconds):
+    start = time.perf_counter()
+    count = 0
+    while True:
+        step()
+        count += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return count / elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="fig1,mlp,cnn,gemm")
+    parser.add_argument("--json", default="pytorch-results.json")
+    args = parser.parse_args()
+    only = args.only.split(",")
+    windows, window_seconds = (3, 0.5) if args.quick else (7, 1.5)
+    results = []
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{'workload':<10}{'train img/s':>14}{'eval img/s':>14}{'eval batch':>11}")
+    for name, (batch, shape, build) in workloads().items():
+        if name not in only:
+            continue
+        torch.manual_seed(0)
+        model = build()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        x = torch.randn(batch, *shape)
+        y = torch.arange(batch) % 10
+
+        def train_step():
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+
+        model.train()
+        measure(train_step, 1.0)
+        train = statistics.median(measure(train_step, window_seconds) for _ in range(windows)) * batch
+        model.eval()
+        best, best_batch = 0.0, 0
+        for eval_batch in sorted({1000, batch}, reverse=True):
+            xe = torch.randn(eval_batch, *shape)
+
+            def eval_step():
+                with torch.no_grad():
+                    model(xe)
+
+            measure(eval_step, 0.5)
+            rate = statistics.median(measure(eval_step, window_seconds) for _ in range(windows)) * eval_batch
+            if rate > best:
+                best, best_batch = rate, eval_batch
+        print(f"{name:<10}{train:>14,.0f}{best:>14,.0f}{best_batch:>11}")
+        results.append({"workload": name, "batch": batch, "train_images_per_s": round(train),
+                        "eval_images_per_s": round(best), "eval_batch": best_batch})
+    if "gemm" in only:
+        print(f"\n{'GEMM (M×K·K×N)':<28}{'GFLOP/s':>10}")
+        for label, m, k, n in [("1024x1024x1024", 1024, 1024, 1024), ("128x784x1024 (mlp fc1)", 128, 784, 1024),
+                               ("128x1024x1024 (mlp fc2)", 128, 1024, 1024), ("1024x128x784 (mlp dW1)", 1024, 128, 784),
+                               ("64x12544x288 (cnn conv2)", 64, 288, 12544), ("32x50176x9 (cnn conv1)", 32, 9, 50176),
+                               ("64x288x12544 (conv2 dW)", 64, 12544, 288)]:
+            a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
+
+            def run():
+                torch.mm(a, b, out=c)
+
+            measure(run, 0.5)
+            gflops = 2.0 * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
+            print(f"{label:<28}{gflops:>10.1f}")
+            results.append({"gemm": label, "m": m, "k": k, "n": n, "gflops": round(gflops, 1)})
+    with open(args.json, "w") as f:
+        json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}, f, indent=2)
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
