@@ -26,14 +26,17 @@ internal static class BatchNormKernels
         if (l == 1)
         {
             float[] shift = x[..c], acc = new float[c], center = new float[c];
-            for (int i = 0; i < n; i++) Rows.AddDifference(x.AsSpan(i * c, c), shift, acc);
-            for (int j = 0; j < c; j++) { mean[j] = shift[j] + acc[j] / m; center[j] = (float)mean[j]; acc[j] = 0f; }
-            for (int i = 0; i < n; i++) Rows.AddSquaredDifference(x.AsSpan(i * c, c), center, acc);
-            for (int j = 0; j < c; j++)
+            ForChannelRanges(n * c, c, (c0, width) =>
             {
-                double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
-                variance[j] = Math.Max(acc[j] / m - error * error, 0);
-            }
+                for (int i = 0; i < n; i++) Rows.AddDifference(x.AsSpan(i * c + c0, width), shift.AsSpan(c0, width), acc.AsSpan(c0, width));
+                for (int j = c0; j < c0 + width; j++) { mean[j] = shift[j] + acc[j] / m; center[j] = (float)mean[j]; acc[j] = 0f; }
+                for (int i = 0; i < n; i++) Rows.AddSquaredDifference(x.AsSpan(i * c + c0, width), center.AsSpan(c0, width), acc.AsSpan(c0, width));
+                for (int j = c0; j < c0 + width; j++)
+                {
+                    double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
+                    variance[j] = Math.Max(acc[j] / m - error * error, 0);
+                }
+            });
             return;
         }
         ForChannels(n * c * l, c, j =>
@@ -55,7 +58,11 @@ internal static class BatchNormKernels
     {
         if (l == 1)
         {
-            for (int i = 0; i < n; i++) Rows.Affine(x.AsSpan(i * c, c), center, scale, shift, y.AsSpan(i * c, c));
+            ForChannelRanges(n * c, c, (c0, w) =>
+            {
+                for (int i = 0; i < n; i++)
+                    Rows.Affine(x.AsSpan(i * c + c0, w), center.AsSpan(c0, w), scale.AsSpan(c0, w), shift.AsSpan(c0, w), y.AsSpan(i * c + c0, w));
+            });
             return;
         }
         ForChannels(n * c * l, c, j =>
@@ -73,8 +80,12 @@ internal static class BatchNormKernels
         {
             var accDy = new float[c];
             var accDyXhat = new float[c];
-            for (int i = 0; i < n; i++)
-                Rows.AddGradientSums(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, accDy, accDyXhat);
+            ForChannelRanges(n * c, c, (c0, w) =>
+            {
+                for (int i = 0; i < n; i++)
+                    Rows.AddGradientSums(x.AsSpan(i * c + c0, w), dy.AsSpan(i * c + c0, w), center.AsSpan(c0, w), invStd.AsSpan(c0, w),
+                        offset.AsSpan(c0, w), accDy.AsSpan(c0, w), accDyXhat.AsSpan(c0, w));
+            });
             for (int j = 0; j < c; j++) { sumDy[j] = accDy[j]; sumDyXhat[j] = accDyXhat[j]; }
             return;
         }
@@ -98,8 +109,12 @@ internal static class BatchNormKernels
     {
         if (l == 1)
         {
-            for (int i = 0; i < n; i++)
-                Rows.InputGradient(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, k, a, b, dx.AsSpan(i * c, c));
+            ForChannelRanges(n * c, c, (c0, w) =>
+            {
+                for (int i = 0; i < n; i++)
+                    Rows.InputGradient(x.AsSpan(i * c + c0, w), dy.AsSpan(i * c + c0, w), center.AsSpan(c0, w), invStd.AsSpan(c0, w),
+                        offset.AsSpan(c0, w), k.AsSpan(c0, w), a.AsSpan(c0, w), b.AsSpan(c0, w), dx.AsSpan(i * c + c0, w));
+            });
             return;
         }
         ForChannels(n * c * l, c, j =>
@@ -107,6 +122,19 @@ internal static class BatchNormKernels
             for (int i = 0; i < n; i++)
                 Runs.InputGradient(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
                     k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l));
+        });
+    }
+
+    /// <summary>Runs body(first channel, count) over contiguous channel ranges, one per thread for large inputs; ranges
+    /// are whole SIMD vectors wide (but for the last), so every lane sees the same arithmetic as one thread would do.</summary>
+    private static void ForChannelRanges(int elements, int c, Action<int, int> body)
+    {
+        int w = Vector<float>.Count, vectors = (c + w - 1) / w;
+        int threads = Math.Min(vectors, Parallelism.ThreadsFor(elements));
+        Parallelism.For(threads, t =>
+        {
+            int c0 = Math.Min(c, vectors * t / threads * w), c1 = Math.Min(c, vectors * (t + 1) / threads * w);
+            if (c1 > c0) body(c0, c1 - c0);
         });
     }
 

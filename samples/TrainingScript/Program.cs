@@ -20,6 +20,7 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     model.Train();
     foreach (var (x, y) in new DataLoader(train, batchSize: 64, shuffle: true, seed: epoch))
     {
+        using var step = TensorScope.Begin();                              // recycle this step's activations
         optimizer.ZeroGrad();
         Tensor loss = model.Forward(x).CrossEntropy(y);
         loss.Backward();
