@@ -14,8 +14,10 @@ namespace MiniNet.Kernels;
 // and written back through a small stack tile.
 //
 // Threads: the larger of m and n is cut into one contiguous part per thread (in whole tiles); each thread
-// packs its own operands. Every element of C is summed in the same order whatever the split, so results are
-// bitwise reproducible. Reference twin: Kernels/Reference/GemmReference.cs.
+// packs its own operands, and every element of C is summed in the same order whatever the split. When k dwarfs
+// m and n (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own
+// buffer and the parts are added in thread order. Either way results are bitwise reproducible for a given thread
+// count. Reference twin: Kernels/Reference/GemmReference.cs.
 internal static unsafe class Gemm
 {
     private const int KC = 256, MC = 96, NC = 2048;
@@ -62,6 +64,11 @@ internal static unsafe class Gemm
                 Run(p, 0, m, 0, n);
                 return;
             }
+            if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads)
+            {
+                SplitK(p, threads);
+                return;
+            }
             // Split the larger dimension in whole tiles.
             bool splitN = n >= m;
             int tile = splitN ? NR : MR, extent = splitN ? n : m;
@@ -83,6 +90,42 @@ internal static unsafe class Gemm
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
         public readonly float* A = a, B = b, C = c;
+    }
+
+    /// <summary>Each thread multiplies over its own slice of k (whole KC blocks); thread 0 writes C, the others a pooled
+    /// buffer, added to C in thread order afterwards.</summary>
+    private static void SplitK(Problem p, int threads)
+    {
+        int blocks = (p.K + KC - 1) / KC;
+        float[][] partial = new float[threads - 1][];
+        for (int t = 1; t < threads; t++) partial[t - 1] = BufferPool.Rent(p.M * p.N);
+        try
+        {
+            Parallelism.For(threads, t =>
+            {
+                int k0 = Math.Min(p.K, blocks * t / threads * KC), k1 = Math.Min(p.K, blocks * (t + 1) / threads * KC);
+                fixed (float* buffer = t == 0 ? null : partial[t - 1])
+                {
+                    // op(A)[:, k0..k1] and op(B)[k0..k1, :] are offsets into the same arrays.
+                    float* a = p.A + (p.TransA ? (long)k0 * p.Lda : k0);
+                    float* b = p.B + (p.TransB ? k0 : (long)k0 * p.Ldb);
+                    var part = t == 0
+                        ? new Problem(p.TransA, p.TransB, p.M, p.N, k1 - k0, a, p.Lda, b, p.Ldb, p.C, p.Ldc, p.Accumulate)
+                        : new Problem(p.TransA, p.TransB, p.M, p.N, k1 - k0, a, p.Lda, b, p.Ldb, buffer, p.N, accumulate: false);
+                    Run(part, 0, p.M, 0, p.N);
+                }
+            });
+            for (int t = 1; t < threads; t++)
+                for (int i = 0; i < p.M; i++)
+                {
+                    var row = new Span<float>(p.C + (long)i * p.Ldc, p.N);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, partial[t - 1].AsSpan(i * p.N, p.N), row);
+                }
+        }
+        finally
+        {
+            foreach (float[] buffer in partial) BufferPool.Return(buffer);
+        }
     }
 
     /// <summary>Computes the block C[i0..i1, j0..j1] on the calling thread.</summary>

@@ -96,6 +96,14 @@ internal static class Layout
                         if ((uint)y >= (uint)height) continue;
                         Span<float> line = dst.Slice(y * width, width);
                         ReadOnlySpan<float> src = row.Slice(oy * outW, outW);
+                        if (stride == 1)
+                        {
+                            // Contiguous run: ox in [lo, hi) adds into x = ox − p + j, one vector add.
+                            int lo = Math.Clamp(padding - j, 0, outW), hi = Math.Clamp(width + padding - j, lo, outW);
+                            Span<float> target = line.Slice(lo - padding + j, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(target, src[lo..hi], target);
+                            continue;
+                        }
                         for (int ox = 0; ox < outW; ox++)
                         {
                             int x = ox * stride - padding + j;
