@@ -6,9 +6,9 @@ namespace MiniNet.Kernels;
 // Batch-normalization kernels over x viewed as (N, C, L): channel c's values are x[n, c, l] for all n, l (m = N·L).
 //
 // Statistics take two passes: Σ(x − s) with s = the channel's first value, then Σ(x − center)² with center = μ in
-// float. Each pass accumulates in float SIMD lanes over one contiguous run (a (n, c) plane, or a row of channels
-// when L = 1) and adds the run's total into a double per channel, so neither a large mean nor a long batch loses
-// precision. x̂ = (x − center)·invStd + offset, where offset carries μ's rounding error (x − center is exact near μ).
+// float. With L > 1 each pass accumulates in float SIMD lanes over one (n, c) plane and adds the plane's total into a
+// double per channel; with L = 1 one float lane per channel accumulates over the N rows. Thanks to the shift,
+// neither a large mean nor a long batch loses precision. x̂ = (x − center)·invStd + offset, where offset carries μ's rounding error (x − center is exact near μ).
 // Backward: dx += k·(dy − a − x̂·b) with k = γ/σ, a = mean(dy), b = mean(dy·x̂); dγ = Σ dy·x̂, dβ = Σ dy.
 //
 // Layouts: with L = 1 the channels are contiguous along each row, so the loops run along rows with one SIMD lane per
