@@ -4,6 +4,36 @@ namespace MiniNet;
 public static class Autograd
 {
     [ThreadStatic] private static bool t_disabled;
+    [ThreadStatic] private static bool t_detectAnomaly;
+
+    /// <summary>True while <see cref="DetectAnomaly"/> is in force on this thread.</summary>
+    public static bool AnomalyDetection => t_detectAnomaly;
+
+    /// <summary>Until the returned scope is disposed, every op checks its output, and every backward step the
+    /// gradients it produced, for NaN or infinity, and throws <see cref="ArithmeticException"/> naming the first op
+    /// that produced one (like <c>torch.autograd.detect_anomaly</c>). Costs one pass over each tensor.</summary>
+    public static IDisposable DetectAnomaly()
+    {
+        bool previous = t_detectAnomaly;
+        t_detectAnomaly = true;
+        return new Restore(() => t_detectAnomaly = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
+    /// <summary>Throws when anomaly detection is on and <paramref name="t"/> holds a NaN or an infinity.</summary>
+    internal static void CheckFinite(Tensor t, string op, string what)
+    {
+        if (!t_detectAnomaly || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(t.Data)) return;
+        ReadOnlySpan<float> data = t.Data;
+        int i = 0;
+        while (i < data.Length && float.IsFinite(data[i])) i++;
+        throw new ArithmeticException(
+            $"Anomaly detection: '{op}' produced {data[i]} in {what} of shape {Shapes.Format(t.Shape)} (element {i}).");
+    }
 
     /// <summary>True when ops on this thread record a graph.</summary>
     public static bool Enabled
@@ -32,6 +62,7 @@ public static class Autograd
     /// <returns><paramref name="output"/>, for chaining.</returns>
     public static Tensor Record(Tensor output, string name, Tensor[] inputs, Action<Tensor> backward, Action? release = null)
     {
+        CheckFinite(output, name, "its output");
         if (!Enabled) { release?.Invoke(); return output; }
         foreach (Tensor input in inputs)
         {

@@ -27,6 +27,9 @@ internal static class Engine
                 Tensor t = order[i];
                 if (t.IsLeaf) continue;
                 t.Node!.RunBackward(t.Grad!);
+                if (Autograd.AnomalyDetection)
+                    foreach (Tensor input in t.Node.Inputs)
+                        if (input.RequiresGrad) Autograd.CheckFinite(input.Grad!, t.Node.Name + " (backward)", "an input's gradient");
                 t.Grad!.ReturnScratch();   // PyTorch keeps gradients of leaves only; recycle the rest once consumed.
                 t.Grad = null;
                 if (!retainGraph) t.Node.Free();

@@ -129,6 +129,8 @@ public static class Safetensors
 
     private static List<Spec> ParseHeader(string path, byte[] header, long dataLength, out IReadOnlyDictionary<string, string> metadata)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"{path}: header: not valid UTF-8.");
         JsonDocument document;
         try
         {
@@ -144,8 +146,11 @@ public static class Safetensors
                 throw new InvalidDataException($"{path}: header: expected a JSON object, found {document.RootElement.ValueKind}.");
             var specs = new List<Spec>();
             var meta = new Dictionary<string, string>();
+            var names = new HashSet<string>();
             foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
+                if (!names.Add(property.Name))
+                    throw new InvalidDataException($"{path}: {property.Name}: the header names this entry twice.");
                 if (property.Name == "__metadata__")
                 {
                     if (property.Value.ValueKind != JsonValueKind.Object)
@@ -202,7 +207,8 @@ public static class Safetensors
         }
         if (!e.TryGetProperty("data_offsets", out JsonElement offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new InvalidDataException($"{path}: {name}.data_offsets: missing or not a pair [begin, end].");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin || end > dataLength)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin || end > dataLength)
             throw new InvalidDataException(
                 $"{path}: {name}.data_offsets: [{offsets[0].GetRawText()}, {offsets[1].GetRawText()}] is not a range inside the {dataLength}-byte data section.");
         if (end - begin != numel * width)
