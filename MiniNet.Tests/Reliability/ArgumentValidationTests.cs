@@ -1,0 +1,81 @@
+using MiniNet.Data;
+using MiniNet.Layers;
+using MiniNet.Optim;
+
+namespace MiniNet.Tests.Reliability;
+
+/// <summary>Every public constructor and method of the layers, optimizers, schedules and loader rejects invalid
+/// values with an <see cref="ArgumentException"/> that names the argument.</summary>
+[TestFixture]
+public class ArgumentValidationTests
+{
+    private static readonly Tensor[] P = [new Parameter(Tensor.Zeros(3))];
+    private static readonly SGD Opt = new(P, 0.1f);
+    private static readonly TensorDataset Data = new(Tensor.Zeros(4, 2), [0, 1, 0, 1]);
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        TestCaseData Case(string what, string argument, Action action) => new TestCaseData(argument, action).SetName($"Invalid_{what}_Names_{argument}");
+        // Layers
+        yield return Case("DenseIn0", "inFeatures", () => _ = new Dense(0, 3));
+        yield return Case("DenseOutNeg", "outFeatures", () => _ = new Dense(3, -1));
+        yield return Case("Conv2dIn0", "inChannels", () => _ = new Conv2d(0, 3, 3));
+        yield return Case("Conv2dOut0", "outChannels", () => _ = new Conv2d(1, 0, 3));
+        yield return Case("Conv2dKernel0", "kernelSize", () => _ = new Conv2d(1, 3, 0));
+        yield return Case("Conv2dStride0", "stride", () => _ = new Conv2d(1, 3, 3, stride: 0));
+        yield return Case("Conv2dPaddingNeg", "padding", () => _ = new Conv2d(1, 3, 3, padding: -1));
+        yield return Case("BatchNorm1dFeatures0", "numFeatures", () => _ = new BatchNorm1d(0));
+        yield return Case("BatchNorm1dEpsNeg", "eps", () => _ = new BatchNorm1d(3, eps: -1f));
+        yield return Case("BatchNorm2dEpsNaN", "eps", () => _ = new BatchNorm2d(3, eps: float.NaN));
+        yield return Case("BatchNorm2dMomentum2", "momentum", () => _ = new BatchNorm2d(3, momentum: 2f));
+        yield return Case("LayerNormShape0", "normalizedShape", () => _ = new LayerNorm(0));
+        yield return Case("LayerNormEps0", "eps", () => _ = new LayerNorm(3, eps: 0f));
+        yield return Case("MaxPoolKernel0", "kernel", () => _ = new MaxPool2d(0));
+        yield return Case("MaxPoolStride0", "stride", () => _ = new MaxPool2d(2, 0));
+        yield return Case("AvgPoolPadding3", "padding", () => _ = new AvgPool2d(2, 2, 3));
+        yield return Case("DropoutP2", "p", () => _ = new Dropout(2f));
+        yield return Case("SequentialNull", "modules", () => _ = new Sequential(new ReLU(), null!));
+        // Optimizers and schedules
+        yield return Case("SgdLr0", "lr", () => _ = new SGD(P, 0f));
+        yield return Case("SgdLrInf", "lr", () => _ = new SGD(P, float.PositiveInfinity));
+        yield return Case("SgdMomentumNeg", "momentum", () => _ = new SGD(P, 0.1f, momentum: -0.5f));
+        yield return Case("SgdDampeningNeg", "dampening", () => _ = new SGD(P, 0.1f, dampening: -1f));
+        yield return Case("SgdWeightDecayNaN", "weightDecay", () => _ = new SGD(P, 0.1f, weightDecay: float.NaN));
+        yield return Case("SgdNesterovNoMomentum", "nesterov", () => _ = new SGD(P, 0.1f, nesterov: true));
+        yield return Case("SgdNoParameters", "groups", () => _ = new SGD(Array.Empty<Tensor>(), 0.1f));
+        yield return Case("AdamBeta1", "beta1", () => _ = new Adam(P, beta1: 1f));
+        yield return Case("AdamBeta2", "beta2", () => _ = new Adam(P, beta2: -0.1f));
+        yield return Case("AdamEps", "eps", () => _ = new Adam(P, eps: -1e-8f));
+        yield return Case("AdamWWeightDecay", "weightDecay", () => _ = new AdamW(P, weightDecay: -1f));
+        yield return Case("StepLRStep0", "stepSize", () => _ = new StepLR(Opt, 0));
+        yield return Case("StepLRGamma0", "gamma", () => _ = new StepLR(Opt, 2, 0f));
+        yield return Case("MultiStepNegative", "milestones", () => _ = new MultiStepLR(Opt, [-1]));
+        yield return Case("CosineTMax0", "tMax", () => _ = new CosineAnnealingLR(Opt, 0));
+        yield return Case("CosineEtaNeg", "etaMin", () => _ = new CosineAnnealingLR(Opt, 5, -1f));
+        yield return Case("LinearStart0", "startFactor", () => _ = new LinearLR(Opt, startFactor: 0f));
+        yield return Case("LinearEnd2", "endFactor", () => _ = new LinearLR(Opt, endFactor: 2f));
+        yield return Case("LinearIters0", "totalIters", () => _ = new LinearLR(Opt, totalIters: 0));
+        yield return Case("SetEpochNeg", "epoch", () => new StepLR(Opt, 1).SetEpoch(-1));
+        yield return Case("ClipMaxNorm0", "maxNorm", () => GradientClipping.ClipGradNorm(P, 0f));
+        // Data
+        yield return Case("LoaderBatch0", "batchSize", () => _ = new DataLoader(Data, 0));
+        yield return Case("LoaderNull", "dataset", () => _ = new DataLoader(null!, 4));
+        yield return Case("DatasetLabels", "labels", () => _ = new TensorDataset(Tensor.Zeros(3, 2), [1]));
+        yield return Case("TakeNeg", "count", () => Data.Take(-1));
+        yield return Case("NormalizationStd", "std", () => _ = new Normalization([0f], [0f]));
+        // Tensors and ops
+        yield return Case("FromArrayShape", "shape", () => Tensor.FromArray([1f, 2f], 3));
+        yield return Case("UniformHigh", "high", () => Tensor.Uniform([2], 1f, 0f, Rng.Create(0)));
+        yield return Case("DropoutOpP", "p", () => Tensor.Ones(2).Dropout(-0.5f, true));
+        yield return Case("ConvStride", "stride", () => Tensor.Zeros(1, 1, 4, 4).Conv2d(Tensor.Zeros(1, 1, 3, 3), stride: 0));
+        yield return Case("SumAxis", "axis", () => Tensor.Zeros(2, 2).Sum(5));
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void InvalidArgument_ThrowsNamingIt(string argument, Action action)
+    {
+        var ex = Assert.Catch<ArgumentException>(() => action());
+        Assert.That(ex!.ParamName == argument || ex.Message.Contains(argument, StringComparison.Ordinal), Is.True,
+            $"expected the error to name '{argument}', got ParamName '{ex.ParamName}': {ex.Message}");
+    }
+}

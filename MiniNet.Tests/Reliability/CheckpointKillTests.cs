@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Reliability;
+
+/// <summary>A process killed (SIGKILL) while saving leaves the previous checkpoint intact and loadable.</summary>
+[TestFixture]
+public class CheckpointKillTests : TempDirectoryTest
+{
+    private static string ChildDll()
+    {
+        string configuration = TestContext.CurrentContext.TestDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+            ? "Release" : "Debug";
+        string dll = Path.Combine(Paths.RepositoryRoot, "MiniNet.Tests", "ChildProcess", "bin", configuration, "net10.0", "CheckpointWriter.dll");
+        if (!File.Exists(dll)) Assert.Fail($"The child program was not built: {dll}");
+        return dll;
+    }
+
+    [Test]
+    public void KilledWhileSaving_PreviousOrNewCheckpointIsWholeAndLoadable()
+    {
+        string path = PathOf("checkpoint.safetensors");
+        Safetensors.Save(new Dictionary<string, Tensor> { ["weight"] = Tensor.Zeros(8 << 20) }, path);
+        int killedMidWrite = 0;
+        for (int round = 0; round < 3; round++)
+        {
+            using var child = Process.Start(new ProcessStartInfo("dotnet", [ChildDll(), path])
+            {
+                RedirectStandardOutput = true, UseShellExecute = false,
+            })!;
+            Assert.That(child.StandardOutput.ReadLine(), Is.EqualTo("saved 1"));   // it is saving in a loop now
+            var clock = Stopwatch.StartNew();
+            bool temporaryExists = false;
+            while (clock.ElapsedMilliseconds < 5000 && !(temporaryExists = Directory.GetFiles(Dir, ".checkpoint.safetensors.*.tmp").Length > 0))
+                Thread.Sleep(1);
+            child.Kill(entireProcessTree: true);   // SIGKILL: no finally blocks run
+            child.WaitForExit();
+            if (temporaryExists) killedMidWrite++;
+
+            float[] values = Safetensors.Load(path)["weight"].ToArray();
+            Assert.That(values, Has.Length.EqualTo(8 << 20));
+            Assert.That(values.Distinct().Count(), Is.EqualTo(1), "the checkpoint is one whole save, never a mix");
+            foreach (string stale in Directory.GetFiles(Dir, ".checkpoint.safetensors.*.tmp")) File.Delete(stale);
+        }
+        Assert.That(killedMidWrite, Is.GreaterThan(0), "at least one kill landed while a temporary file was being written");
+    }
+}
