@@ -7,13 +7,16 @@ namespace MiniNet.Tests.Reliability;
 [TestFixture]
 public class CheckpointKillTests : TempDirectoryTest
 {
+    /// <summary>The child program, built with the tests (in the tests' configuration, else the other one).</summary>
     private static string ChildDll()
     {
-        string configuration = TestContext.CurrentContext.TestDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
+        string mine = TestContext.CurrentContext.TestDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}")
             ? "Release" : "Debug";
-        string dll = Path.Combine(Paths.RepositoryRoot, "MiniNet.Tests", "ChildProcess", "bin", configuration, "net10.0", "CheckpointWriter.dll");
-        if (!File.Exists(dll)) Assert.Fail($"The child program was not built: {dll}");
-        return dll;
+        string other = mine == "Release" ? "Debug" : "Release";
+        string bin = Path.Combine(Paths.RepositoryRoot, "MiniNet.Tests", "ChildProcess", "bin");
+        string? dll = new[] { mine, other }.Select(c => Path.Combine(bin, c, "net10.0", "CheckpointWriter.dll")).FirstOrDefault(File.Exists);
+        if (dll is null) Assert.Fail($"The child program was not built under {bin}.");
+        return dll!;
     }
 
     [Test]
