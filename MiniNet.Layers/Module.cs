@@ -13,8 +13,40 @@ public abstract class Module
     private readonly List<(string Name, Tensor Value)> _buffers = [];
     private readonly List<(string Name, Module Value)> _children = [];
 
+    private List<Action<Module, Tensor, Tensor>>? _forwardHooks;
+
     /// <summary>Computes the module's output. Layers validate the input's shape first.</summary>
+    /// <remarks>Calling <c>Forward</c> directly skips forward hooks; <see cref="Call"/> runs them (as <see cref="Sequential"/> does).</remarks>
     public abstract Tensor Forward(Tensor x);
+
+    /// <summary>Runs <see cref="Forward"/>, then every forward hook with (module, input, output) — like calling a PyTorch module.</summary>
+    public Tensor Call(Tensor x)
+    {
+        Tensor y = Forward(x);
+        if (_forwardHooks is { Count: > 0 })
+            foreach (var hook in _forwardHooks.ToArray()) hook(this, x, y);
+        return y;
+    }
+
+    /// <summary>Registers <paramref name="hook"/>(module, input, output), run after each <see cref="Call"/>.</summary>
+    /// <returns>A handle; disposing it removes the hook.</returns>
+    public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        (_forwardHooks ??= []).Add(hook);
+        return new HookHandle(() => _forwardHooks.Remove(hook));
+    }
+
+    private sealed class HookHandle(Action remove) : IDisposable
+    {
+        private Action? _remove = remove;
+
+        public void Dispose()
+        {
+            _remove?.Invoke();
+            _remove = null;
+        }
+    }
 
     /// <summary>True in training mode (the default); BatchNorm and Dropout behave differently in evaluation mode.</summary>
     public bool Training { get; private set; } = true;
@@ -85,6 +117,14 @@ public abstract class Module
 
     /// <summary>The direct children with their names.</summary>
     public IEnumerable<(string Name, Module Module)> NamedChildren() => _children.Select(c => (c.Name, c.Value));
+
+    /// <summary>This module (named "") and all its descendants with their dotted names, depth first.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        yield return (prefix.TrimEnd('.'), this);
+        foreach (var (name, child) in _children)
+            foreach (var item in child.NamedModules(prefix + name + ".")) yield return item;
+    }
 
     /// <summary>This module and all its descendants, depth first (pre-order).</summary>
     public IEnumerable<Module> Modules()

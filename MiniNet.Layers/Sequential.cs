@@ -36,7 +36,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
-        foreach (Module m in _modules) x = m.Forward(x);
+        foreach (Module m in _modules) x = m.Call(x);   // Call: the children's forward hooks run
         return x;
     }
 
