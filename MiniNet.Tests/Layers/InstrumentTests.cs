@@ -117,3 +117,46 @@ public class InstrumentTests
         Assert.That(model.Training, Is.True, "the training mode is restored");
     }
 }
+
+[TestFixture]
+public class ActivationMonitorTests
+{
+    [Test]
+    public void RecordsPercentilesOfOneUnit_EveryKTrainingSteps()
+    {
+        var sigmoid = new Sigmoid();
+        var model = new Sequential(new Dense(4, 3), sigmoid);
+        using var monitor = new ActivationMonitor(3, 15, 50, 85);
+        monitor.Watch("last sigmoid input", sigmoid, ActivationSide.Input, unit: 1);
+        Tensor x = TestData.Uniform([21, 4], 1);
+        for (int step = 1; step <= 7; step++)
+        {
+            monitor.Step();
+            model.Forward(x);
+            model.Forward(x);   // a second pass in the same step is not recorded twice
+        }
+        model.Eval();
+        monitor.Step();
+        model.Forward(x);       // step 8: not a recording step; eval passes are never recorded
+        Assert.That(monitor.Records.Select(r => r.Step).Distinct(), Is.EqualTo(new[] { 1, 3, 6 }));
+        Assert.That(monitor.Records.Count, Is.EqualTo(9));
+
+        Tensor h;
+        using (MiniNet.Autograd.NoGrad()) h = ((Dense)model[0]).Forward(x);
+        double[] column = Enumerable.Range(0, 21).Select(i => (double)h[i, 1]).Order().ToArray();
+        var median = monitor.Records.First(r => r.Step == 6 && r.Percentile == 50);
+        Assert.That(median.Value, Is.EqualTo(column[10]).Within(1e-6));
+        var p15 = monitor.Records.First(r => r.Step == 6 && r.Percentile == 15);
+        Assert.That(p15.Value, Is.EqualTo(column[3]).Within(1e-6));   // 0.15 · 20 = 3 exactly
+    }
+
+    [Test]
+    public void Percentile_InterpolatesLikeNumPy()
+    {
+        Assert.That(ActivationMonitor.Percentile([1, 2, 3, 4], 50), Is.EqualTo(2.5));
+        Assert.That(ActivationMonitor.Percentile([1, 2, 3, 4], 0), Is.EqualTo(1));
+        Assert.That(ActivationMonitor.Percentile([1, 2, 3, 4], 100), Is.EqualTo(4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ActivationMonitor(0, 50));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new ActivationMonitor(1, 101));
+    }
+}
