@@ -1,0 +1,45 @@
+// Experiments that measure what the notes claim about batch normalization, one command each.
+// Usage: dotnet run -c Release --project samples/Experiments -- fig1 [--full] [--steps N] [--out DIR]
+using System.CommandLine;
+using Experiments;
+using Microsoft.Extensions.Logging;
+using MiniNet.Data;
+
+var full = new Option<bool>("--full") { Description = "the paper's budget (50,000 steps) instead of the quick default" };
+var steps = new Option<int?>("--steps") { Description = "training steps per run (overrides --full)" };
+var lr = new Option<float>("--lr") { Description = "SGD learning rate (the same for both runs)", DefaultValueFactory = _ => 0.5f };
+var seed = new Option<int>("--seed") { Description = "seed", DefaultValueFactory = _ => 1 };
+var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => Path.Combine("runs", "experiments") };
+var data = new Option<string?>("--data") { Description = "folder holding the IDX files" };
+
+var fig1 = new Command("fig1", "The BN paper's Figure 1: 784-100-100-100-10 sigmoid network, batch 60, with and without BN.")
+{
+    full, steps, lr, seed, output, data,
+};
+fig1.SetAction(parsed =>
+{
+    using ILoggerFactory factory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+    ILogger logger = factory.CreateLogger("Experiments");
+    int n = parsed.GetValue(steps) ?? (parsed.GetValue(full) ? 50_000 : 10_000);
+    if (n <= 0) { Console.Error.WriteLine("error: --steps must be positive."); return 2; }
+    string folder = parsed.GetValue(output)!;
+    Directory.CreateDirectory(folder);
+    TensorDataset train, test;
+    try
+    {
+        var options = new DatasetOptions { Directory = parsed.GetValue(data), Logger = logger };
+        train = FashionMnist.Load(Split.Train, options);
+        test = FashionMnist.Load(Split.Test, options);
+    }
+    catch (Exception e) when (e is DatasetNotFoundException or InvalidDataException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 3;
+    }
+    Figure1.Run(n, evalEvery: Math.Max(1, n / 100), parsed.GetValue(lr), parsed.GetValue(seed), train, test, folder, logger);
+    logger.LogInformation("Wrote exp1-accuracy.csv, exp1-percentiles.csv and exp1-figure1.svg to {Folder}", folder);
+    return 0;
+});
+
+var root = new RootCommand("MiniNet's batch-normalization experiments.") { fig1 };
+return root.Parse(args).Invoke();
