@@ -74,5 +74,11 @@ var sweep = Sweep("lr-sweep", "Final test accuracy over learning rates 0.01 … 
     (n, _, s, train, test, folder, logger) => LearningRates.RunSweep(n, s, train, test, folder, logger), quick: 2_000, paper: 10_000);
 var norms = Sweep("bn-vs-ln", "BatchNorm against LayerNorm (and no normalization) on the same network.",
     (n, rate, s, train, test, folder, logger) => LearningRates.RunNorms(n, rate, s, train, test, folder, logger), quick: 10_000, paper: 50_000);
-var root = new RootCommand("MiniNet's batch-normalization experiments.") { fig1, sweep, norms };
+var inference = Sweep("inference-stats", "Running averages (momentum 0.01, 0.1, 0.5) against population statistics, over batch sizes.",
+    (n, rate, s, train, test, folder, logger) => Statistics.RunInference(n, rate, s, train, test, folder, logger), quick: 3_000, paper: 20_000);
+var small = Sweep("small-batches", "Batch sizes 2, 4, 8, 32 with BatchNorm and with Batch Renormalization.",
+    (n, rate, s, train, test, folder, logger) => Statistics.RunSmallBatches(n, rate, s, train, test, folder, logger), quick: 6_000, paper: 30_000);
+var constant = Sweep("constant-stats", "Batch statistics treated as constants (no gradient through them) against true BN: what happens to the biases.",
+    (n, rate, s, train, test, folder, logger) => ConstantStatistics.Run(n, rate, s, train, test, folder, logger), quick: 10_000, paper: 50_000);
+var root = new RootCommand("MiniNet's batch-normalization experiments.") { fig1, sweep, constant, inference, small, norms };
 return root.Parse(args).Invoke();
