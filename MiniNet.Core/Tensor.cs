@@ -162,6 +162,15 @@ public partial class Tensor
     /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
     public static Tensor Scalar(float value) => new([value], []);
 
+    /// <summary>A tensor for an op's output, with unspecified contents that the op must overwrite. Inside a
+    /// <see cref="TensorScope"/> its storage comes from the pool and it is released with the scope, exactly like
+    /// MiniNet's own op outputs; use it in custom ops (see docs/extending.md).</summary>
+    public static Tensor Empty(params int[] shape)
+    {
+        Shapes.Validate(shape, "Empty");
+        return Allocate((int[])shape.Clone());
+    }
+
     /// <summary>A tensor of zeros.</summary>
     public static Tensor Zeros(params int[] shape)
     {

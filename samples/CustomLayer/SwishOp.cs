@@ -12,7 +12,7 @@ public static class SwishOp
         // Forward: compute σ(x) once and keep it; backward needs it.
         float[] sigmoid = new float[x.Numel];
         TensorPrimitives.Sigmoid(x.Data, sigmoid);
-        Tensor y = Tensor.Zeros([.. x.Shape]);
+        Tensor y = Tensor.Empty([.. x.Shape]);   // every element is written below; pooled inside a TensorScope
         TensorPrimitives.Multiply(x.Data, sigmoid, y.Data);
 
         // Record the op: the backward adds dL/dx into x.Grad (the engine has zeroed it), only if x needs it.

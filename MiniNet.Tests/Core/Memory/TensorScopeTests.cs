@@ -48,6 +48,17 @@ public class TensorScopeTests
     }
 
     [Test]
+    public void Empty_IsAnOpOutput_ScopedInsideAScope()
+    {
+        Tensor outside = Tensor.Empty(2, 3), inside;
+        Assert.That(outside.Shape, Is.EqualTo(new[] { 2, 3 }));
+        using (TensorScope.Begin()) inside = Tensor.Empty(4, 300);
+        Assert.That(outside.IsAlive, Is.True);
+        Assert.That(inside.IsAlive, Is.False);
+        Assert.Throws<ArgumentException>(() => Tensor.Empty(-1, 2));
+    }
+
+    [Test]
     public void Storage_IsReusedByTheNextStep()
     {
         Tensor x = TestData.Uniform([8, 512], 4);
