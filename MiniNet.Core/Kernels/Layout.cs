@@ -49,6 +49,11 @@ internal static class Layout
                 for (int j = 0; j < kernelW; j++)
                 {
                     Span<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane);
+                    if (stride == 1 && outH == height && outW == width)
+                    {
+                        ShiftedCopy(src, height, width, i - padding, j - padding, row);
+                        continue;
+                    }
                     for (int oy = 0; oy < outH; oy++)
                     {
                         int y = oy * stride - padding + i;
@@ -75,6 +80,28 @@ internal static class Layout
                 }
             }
         }
+    }
+
+    /// <summary>A "same" stride-1 tap: destination[y, x] = source[y + dy, x + dx], 0 outside. The rows that stay inside
+    /// form one contiguous block of the source, copied at once; only the columns that wrapped into a neighbouring row
+    /// (|dx| per row) are zeroed afterwards.</summary>
+    private static void ShiftedCopy(ReadOnlySpan<float> source, int height, int width, int dy, int dx, Span<float> destination)
+    {
+        int y0 = Math.Max(0, -dy), y1 = Math.Min(height, height - dy);
+        if (y1 <= y0)
+        {
+            destination.Clear();
+            return;
+        }
+        destination[..(y0 * width)].Clear();
+        destination[(y1 * width)..].Clear();
+        int count = (y1 - y0) * width, from = (y0 + dy) * width + dx, to = y0 * width;
+        int s0 = Math.Max(from, 0), s1 = Math.Min(from + count, height * width);
+        source[s0..s1].CopyTo(destination.Slice(to + s0 - from, s1 - s0));
+        if (dx < 0)
+            for (int y = y0; y < y1; y++) destination.Slice(y * width, Math.Min(-dx, width)).Clear();
+        else if (dx > 0)
+            for (int y = y0; y < y1; y++) destination.Slice(y * width + Math.Max(0, width - dx), Math.Min(dx, width)).Clear();
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: image += fold(columns), summing where windows overlap.</summary>

@@ -12,6 +12,7 @@ public class Conv2dTests
     [TestCase(1, 4, 5, 5, 3, 1, 1, 0, true)]     // 1×1: no unfolding
     [TestCase(2, 1, 28, 28, 8, 5, 2, 2, false)]
     [TestCase(3, 2, 6, 8, 2, 2, 2, 0, false)]    // non-overlapping windows
+    [TestCase(2, 2, 4, 3, 3, 5, 1, 2, true)]     // "same" 5×5 on a 3-wide image: shifts as wide as the row
     public void Conv2d_MatchesDirectLoops(int n, int c, int h, int w, int o, int k, int stride, int padding, bool withBias)
     {
         Tensor x = TestData.Uniform([n, c, h, w], 1), weight = TestData.Uniform([o, c, k, k], 2);
