@@ -103,23 +103,25 @@ public sealed class DataLoader : IEnumerable<(Tensor X, int[] Y)>
             : _tail ??= (Tensor.Zeros([size, .. _sampleShape]), new int[size]);
         Span<float> x = buffer.X.Data;
         int sampleSize = x.Length / size;
-        for (int i = 0; i < size; i++)
+        if (_dataset is TensorDataset t)
         {
-            int index = _order[start + i];
-            if (_dataset is TensorDataset t)
+            for (int i = 0; i < size; i++)
             {
+                int index = _order[start + i];
                 t.Row(index).CopyTo(x.Slice(i * sampleSize, sampleSize));
                 buffer.Y[i] = t.Labels[index];
             }
-            else
-            {
-                (Tensor features, int label) = _dataset[index];
-                if (features.Numel != sampleSize)
-                    throw new InvalidDataException(
-                        $"DataLoader: sample {index} has shape {Shapes.Format(features.Shape)}, expected {Shapes.Format(_sampleShape)}.");
-                features.Data.CopyTo(x.Slice(i * sampleSize, sampleSize));
-                buffer.Y[i] = label;
-            }
+            return buffer;
+        }
+        for (int i = 0; i < size; i++)
+        {
+            int index = _order[start + i];
+            (Tensor features, int label) = _dataset[index];
+            if (features.Numel != sampleSize)
+                throw new InvalidDataException(
+                    $"DataLoader: sample {index} has shape {Shapes.Format(features.Shape)}, expected {Shapes.Format(_sampleShape)}.");
+            features.Data.CopyTo(x.Slice(i * sampleSize, sampleSize));
+            buffer.Y[i] = label;
         }
         return buffer;
     }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using MiniNet;
 using MiniNet.Data;
 using MiniNet.Layers;
-using MiniNet.Optim;
 using MiniNet.Samples;
 
 namespace Experiments;
@@ -27,38 +26,16 @@ public static class Figure1
         {
             string run = batchNorm ? "with BN" : "without BN";
             Rng.ManualSeed(seed);
-            (Sequential model, Module lastSigmoid) = Build(batchNorm);
-            var optimizer = new SGD(model.Parameters(), lr);
+            // 784-100-100-100-10 with sigmoids; with BN each hidden Dense loses its bias and feeds a BatchNorm1d.
+            Sequential model = Runner.Mlp([100, 100, 100], w => batchNorm ? new BatchNorm1d(w) : null, () => new Sigmoid());
             using var monitor = new ActivationMonitor(Math.Max(1, steps / 200), 15, 50, 85);
-            monitor.Watch(run, lastSigmoid, ActivationSide.Input, unit: 0);
+            monitor.Watch(run, model.OfType<Sigmoid>().Last(), ActivationSide.Input, unit: 0);
             monitor.Recorded += percentileCsv.Append;
-            var xs = new List<double>();
-            var ys = new List<double>();
-            int step = 0;
-            for (int epoch = 0; step < steps; epoch++)
-            {
-                foreach (var (x, y) in new DataLoader(train, 60, shuffle: true, seed: seed * 1000 + epoch))
-                {
-                    if (++step > steps) break;
-                    monitor.Step();
-                    using (TensorScope.Begin())
-                    {
-                        optimizer.ZeroGrad();
-                        model.Forward(x).CrossEntropy(y).Backward();
-                        optimizer.Step();
-                    }
-                    if (step % evalEvery == 0 || step == steps)
-                    {
-                        double acc = Evaluation.Evaluate(model, test).Accuracy;
-                        xs.Add(step);
-                        ys.Add(acc);
-                        accuracyCsv.Append(new AccuracyRow(run, step, acc));
-                        if (step % (evalEvery * 10) == 0 || step == steps)
-                            logger.LogInformation("{Run}: step {Step}/{Steps}, test accuracy {Accuracy:P2}", run, step, steps, acc);
-                    }
-                }
-            }
-            accuracy.Add(new Series(run, xs, ys, Dashed: !batchNorm));
+            var (curve, _) = Runner.Train(model, train, test, steps, 60, lr, seed, evalEvery, beforeStep: _ => monitor.Step());
+            foreach (var (step, acc) in curve) accuracyCsv.Append(new AccuracyRow(run, step, acc));
+            logger.LogInformation("{Run}: test accuracy {Early:P2} at step {EarlyStep}, {Final:P2} at step {Steps}",
+                run, curve[Math.Min(9, curve.Count - 1)].Accuracy, curve[Math.Min(9, curve.Count - 1)].Step, curve[^1].Accuracy, steps);
+            accuracy.Add(new Series(run, curve.Select(c => (double)c.Step).ToList(), curve.Select(c => c.Accuracy).ToList(), Dashed: !batchNorm));
             var percentiles = new SvgLineChart { Title = $"({(batchNorm ? "c" : "b")}) Sigmoid input {run}", XLabel = "training step", YLabel = "input to one sigmoid" };
             foreach (double p in new[] { 85.0, 50.0, 15.0 })
             {
@@ -68,23 +45,5 @@ public static class Figure1
             charts.Add(percentiles);
         }
         SvgLineChart.SaveFigure(Path.Combine(output, "exp1-figure1.svg"), [.. charts]);
-    }
-
-    /// <summary>784-100-100-100-10 with sigmoids; with BN each hidden Dense loses its bias and feeds a BatchNorm1d.
-    /// Returns the model and its last hidden sigmoid.</summary>
-    private static (Sequential Model, Module LastSigmoid) Build(bool batchNorm)
-    {
-        var layers = new List<Module> { new Flatten() };
-        Module last = null!;
-        int inputs = 784;
-        for (int i = 0; i < 3; i++)
-        {
-            layers.Add(new Dense(inputs, 100, bias: !batchNorm));
-            if (batchNorm) layers.Add(new BatchNorm1d(100));
-            layers.Add(last = new Sigmoid());
-            inputs = 100;
-        }
-        layers.Add(new Dense(100, 10));
-        return (new Sequential([.. layers]), last);
     }
 }

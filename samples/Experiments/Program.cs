@@ -12,35 +12,6 @@ var seed = new Option<int>("--seed") { Description = "seed", DefaultValueFactory
 var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => Path.Combine("runs", "experiments") };
 var data = new Option<string?>("--data") { Description = "folder holding the IDX files" };
 
-var fig1 = new Command("fig1", "The BN paper's Figure 1: 784-100-100-100-10 sigmoid network, batch 60, with and without BN.")
-{
-    full, steps, lr, seed, output, data,
-};
-fig1.SetAction(parsed =>
-{
-    using ILoggerFactory factory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
-    ILogger logger = factory.CreateLogger("Experiments");
-    int n = parsed.GetValue(steps) ?? (parsed.GetValue(full) ? 50_000 : 10_000);
-    if (n <= 0) { Console.Error.WriteLine("error: --steps must be positive."); return 2; }
-    string folder = parsed.GetValue(output)!;
-    Directory.CreateDirectory(folder);
-    TensorDataset train, test;
-    try
-    {
-        var options = new DatasetOptions { Directory = parsed.GetValue(data), Logger = logger };
-        train = FashionMnist.Load(Split.Train, options);
-        test = FashionMnist.Load(Split.Test, options);
-    }
-    catch (Exception e) when (e is DatasetNotFoundException or InvalidDataException)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 3;
-    }
-    Figure1.Run(n, evalEvery: Math.Max(1, n / 100), parsed.GetValue(lr), parsed.GetValue(seed), train, test, folder, logger);
-    logger.LogInformation("Wrote exp1-accuracy.csv, exp1-percentiles.csv and exp1-figure1.svg to {Folder}", folder);
-    return 0;
-});
-
 Command Sweep(string name, string description, Action<int, float, int, TensorDataset, TensorDataset, string, ILogger> run, int quick, int paper)
 {
     var command = new Command(name, description) { full, steps, lr, seed, output, data };
@@ -70,6 +41,8 @@ int WithData(ParseResult parsed, int quick, int paper, Action<int, float, int, T
     return 0;
 }
 
+var fig1 = Sweep("fig1", "The BN paper's Figure 1: 784-100-100-100-10 sigmoid network, batch 60, with and without BN.",
+    (n, rate, s, train, test, folder, logger) => Figure1.Run(n, Math.Max(1, n / 100), rate, s, train, test, folder, logger), quick: 10_000, paper: 50_000);
 var sweep = Sweep("lr-sweep", "Final test accuracy over learning rates 0.01 … 30, with and without BN (784-100-100-100-10, sigmoid).",
     (n, _, s, train, test, folder, logger) => LearningRates.RunSweep(n, s, train, test, folder, logger), quick: 2_000, paper: 10_000);
 var norms = Sweep("bn-vs-ln", "BatchNorm against LayerNorm (and no normalization) on the same network.",

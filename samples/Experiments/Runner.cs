@@ -12,7 +12,7 @@ public static class Runner
     /// <summary>Trains <paramref name="model"/> for <paramref name="steps"/> steps; returns (step, test accuracy) points and
     /// the final training loss (NaN or infinity when training diverged, in which case it stops early).</summary>
     public static (List<(int Step, double Accuracy)> Curve, double FinalLoss) Train(Module model, TensorDataset train, TensorDataset test,
-        int steps, int batchSize, float lr, int seed, int evalEvery, Action<int>? afterStep = null)
+        int steps, int batchSize, float lr, int seed, int evalEvery, Action<int>? beforeStep = null, Action<int>? afterStep = null)
     {
         var optimizer = new SGD(model.Parameters(), lr);
         var curve = new List<(int, double)>();
@@ -23,6 +23,7 @@ public static class Runner
             foreach (var (x, y) in new DataLoader(train, batchSize, shuffle: true, seed: seed * 1000 + epoch, dropLast: true))
             {
                 if (++step > steps) break;
+                beforeStep?.Invoke(step);
                 using (TensorScope.Begin())
                 {
                     optimizer.ZeroGrad();
