@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MiniNet.Kernels;
 
@@ -177,20 +178,56 @@ internal static unsafe class Gemm
         {
             int rows = Math.Min(mr, mc - ir);
             float* panel = dst + ir * kc;
-            for (int r = 0; r < rows; r++)
+            int q0 = 0;
+            if (p.TransA)
             {
-                int i = ic + ir + r;
-                if (p.TransA)
-                    for (int q = 0; q < kc; q++) panel[q * mr + r] = p.A[(long)(pc + q) * p.Lda + i];
-                else
+                // op(A)[i, p] = A[p·lda + i]: each step of p is a contiguous run of rows.
+                if (rows == 8)
+                    for (; q0 < kc; q0++) Vector256.Store(Vector256.Load(p.A + (long)(pc + q0) * p.Lda + ic + ir), panel + q0 * 8);
+                for (int q = q0; q < kc; q++)
                 {
-                    float* src = p.A + (long)i * p.Lda + pc;
-                    for (int q = 0; q < kc; q++) panel[q * mr + r] = src[q];
+                    float* src = p.A + (long)(pc + q) * p.Lda + ic + ir;
+                    for (int r = 0; r < rows; r++) panel[q * mr + r] = src[r];
+                }
+            }
+            else
+            {
+                // Rows are contiguous in p: transpose 8×8 blocks in registers.
+                float* src0 = p.A + (long)(ic + ir) * p.Lda + pc;
+                if (rows == 8 && Avx.IsSupported)
+                    for (; q0 + 8 <= kc; q0 += 8) Transpose8x8(src0 + q0, p.Lda, panel + q0 * 8, 8);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* src = src0 + (long)r * p.Lda;
+                    for (int q = q0; q < kc; q++) panel[q * mr + r] = src[q];
                 }
             }
             for (int r = rows; r < mr; r++)
                 for (int q = 0; q < kc; q++) panel[q * mr + r] = 0f;
         }
+    }
+
+    /// <summary>Writes the transpose of the 8×8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>)
+    /// to <paramref name="dst"/> (row stride <paramref name="dstStride"/>): dst[j·dstStride + i] = src[i·srcStride + j].</summary>
+    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride),
+            r2 = Avx.LoadVector256(src + 2 * srcStride), r3 = Avx.LoadVector256(src + 3 * srcStride),
+            r4 = Avx.LoadVector256(src + 4 * srcStride), r5 = Avx.LoadVector256(src + 5 * srcStride),
+            r6 = Avx.LoadVector256(src + 6 * srcStride), r7 = Avx.LoadVector256(src + 7 * srcStride);
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE),
+            u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as NR-column panels: panel j holds, for each p, NR consecutive columns.</summary>
@@ -219,10 +256,16 @@ internal static unsafe class Gemm
             }
             else
             {
+                // op(B)[p, j] = B[j·ldb + p]: transpose 8×8 blocks (8 columns × 8 steps of p) in registers.
+                int q0 = 0;
+                if (cols == nr && Avx.IsSupported)
+                    for (; q0 + 8 <= kc; q0 += 8)
+                        for (int c = 0; c < nr; c += 8)
+                            Transpose8x8(p.B + (long)(jc + jr + c) * p.Ldb + pc + q0, p.Ldb, panel + q0 * nr + c, nr);
                 for (int c = 0; c < cols; c++)
                 {
                     float* src = p.B + (long)(jc + jr + c) * p.Ldb + pc;
-                    for (int q = 0; q < kc; q++) panel[q * nr + c] = src[q];
+                    for (int q = q0; q < kc; q++) panel[q * nr + c] = src[q];
                 }
                 for (int c = cols; c < nr; c++)
                     for (int q = 0; q < kc; q++) panel[q * nr + c] = 0f;
