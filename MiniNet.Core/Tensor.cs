@@ -113,7 +113,54 @@ public partial class Tensor
         $"This tensor of shape {Shapes.Format(_shape)} was released when its TensorScope ended; call Keep() or Clone() inside the scope to use it afterwards.");
 
     /// <summary>Gradient of the last <see cref="Tensor.Backward(bool)"/> root with respect to this tensor (leaves only), or null.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradDeferred)
+            {
+                // The engine's intermediate gradients are zeroed only when first touched, so each one is cleared just
+                // before its producer's backward accumulates into it (still in cache) instead of all at the start.
+                _gradDeferred = false;
+                _grad = Scratch(_shape, zeroed: true);
+            }
+            return _grad;
+        }
+        set
+        {
+            _gradDeferred = false;
+            _grad = value;
+        }
+    }
+
+    private Tensor? _grad;
+    private bool _gradDeferred;
+
+    /// <summary>Gives this (non-leaf) tensor a zeroed pooled gradient on the first read of <see cref="Grad"/>.</summary>
+    internal void DeferGrad()
+    {
+        _grad = null;
+        _gradDeferred = true;
+    }
+
+    /// <summary>True while the engine's gradient for this tensor has not been touched yet (it would read as zeros).</summary>
+    internal bool GradPending => _gradDeferred;
+
+    /// <summary>The gradient a backward function adds into. When nothing has been added yet, it is taken from the pool
+    /// uninitialised and <paramref name="accumulate"/> is false: the caller must then write every element instead of
+    /// adding (which saves clearing it first).</summary>
+    internal Tensor AcquireGrad(out bool accumulate)
+    {
+        if (_gradDeferred)
+        {
+            _gradDeferred = false;
+            _grad = Scratch(_shape, zeroed: false);
+            accumulate = false;
+            return _grad;
+        }
+        accumulate = true;
+        return _grad ?? throw new InvalidOperationException("AcquireGrad: this tensor has no gradient buffer (call it from a backward function).");
+    }
 
     /// <summary>The op that produced this tensor, or null for a leaf.</summary>
     public Node? Node { get; internal set; }

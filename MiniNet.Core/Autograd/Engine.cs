@@ -11,16 +11,19 @@ internal static class Engine
 
         List<Tensor> order = TopologicalOrder(root);   // inputs before outputs
 
-        // Every non-leaf on the graph gets a zeroed gradient from the buffer pool, returned as soon as its node has
-        // run; leaves keep theirs (ordinary arrays) so that calls accumulate.
+        // Every non-leaf on the graph gets a gradient from the buffer pool when it is first touched (zeroed, or left
+        // uninitialised for a backward function that overwrites it: Tensor.AcquireGrad), so it is cleared just before
+        // use instead of all at the start; it is returned as soon as its node has run. Leaves keep theirs (ordinary
+        // arrays) so that calls accumulate.
         foreach (Tensor t in order)
         {
-            if (!t.IsLeaf) t.Grad = Tensor.Scratch(t.Dims, zeroed: true);
+            if (!t.IsLeaf) t.DeferGrad();
             else t.Grad ??= Tensor.ZerosLike(t);
         }
         root.Grad!.Data.Add(gradient.Data);
 
         using (Autograd.NoGrad())
+        try
         {
             for (int i = order.Count - 1; i >= 0; i--)
             {
@@ -34,6 +37,12 @@ internal static class Engine
                 t.Grad = null;
                 if (!retainGraph) t.Node.Free();
             }
+        }
+        finally
+        {
+            // After a failure, gradients never touched read as null, as after a completed pass.
+            foreach (Tensor t in order)
+                if (t.GradPending) t.Grad = null;
         }
     }
 

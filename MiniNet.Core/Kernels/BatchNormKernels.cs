@@ -104,9 +104,9 @@ internal static class BatchNormKernels
         });
     }
 
-    /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset.</summary>
+    /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset (dx = … when not <paramref name="accumulate"/>).</summary>
     public static void BackwardInput(float[] x, float[] dy, int n, int c, int l, float[] center, float[] invStd, float[] offset,
-        float[] k, float[] a, float[] b, float[] dx)
+        float[] k, float[] a, float[] b, float[] dx, bool accumulate = true)
     {
         if (l == 1)
         {
@@ -114,7 +114,7 @@ internal static class BatchNormKernels
             {
                 for (int i = 0; i < n; i++)
                     Rows.InputGradient(x.AsSpan(i * c + c0, w), dy.AsSpan(i * c + c0, w), center.AsSpan(c0, w), invStd.AsSpan(c0, w),
-                        offset.AsSpan(c0, w), k.AsSpan(c0, w), a.AsSpan(c0, w), b.AsSpan(c0, w), dx.AsSpan(i * c + c0, w));
+                        offset.AsSpan(c0, w), k.AsSpan(c0, w), a.AsSpan(c0, w), b.AsSpan(c0, w), dx.AsSpan(i * c + c0, w), accumulate);
             });
             return;
         }
@@ -122,7 +122,7 @@ internal static class BatchNormKernels
         {
             for (int i = 0; i < n; i++)
                 Runs.InputGradient(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
-                    k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l));
+                    k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l), accumulate);
         });
     }
 
@@ -207,7 +207,7 @@ internal static class BatchNormKernels
         }
 
         public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float center, float inv, float offset,
-            float k, float a, float b, Span<float> dx)
+            float k, float a, float b, Span<float> dx, bool accumulate)
         {
             var vc = new Vector<float>(center);
             var vi = new Vector<float>(inv);
@@ -220,9 +220,10 @@ internal static class BatchNormKernels
             {
                 var xhat = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - vc, vi, vo);
                 var g = new Vector<float>(dy.Slice(i, w)) - va - xhat * vb;
-                Vector.FusedMultiplyAdd(vk, g, new Vector<float>(dx.Slice(i, w))).CopyTo(dx.Slice(i, w));
+                var before = accumulate ? new Vector<float>(dx.Slice(i, w)) : Vector<float>.Zero;
+                Vector.FusedMultiplyAdd(vk, g, before).CopyTo(dx.Slice(i, w));
             }
-            for (; i < x.Length; i++) dx[i] += k * (dy[i] - a - ((x[i] - center) * inv + offset) * b);
+            for (; i < x.Length; i++) dx[i] = (accumulate ? dx[i] : 0f) + k * (dy[i] - a - ((x[i] - center) * inv + offset) * b);
         }
     }
 
@@ -277,7 +278,7 @@ internal static class BatchNormKernels
         }
 
         public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> center, ReadOnlySpan<float> inv,
-            ReadOnlySpan<float> offset, ReadOnlySpan<float> k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dx)
+            ReadOnlySpan<float> offset, ReadOnlySpan<float> k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> dx, bool accumulate)
         {
             int i = 0, w = Vector<float>.Count;
             for (; i <= x.Length - w; i += w)
@@ -285,9 +286,10 @@ internal static class BatchNormKernels
                 var xhat = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - new Vector<float>(center.Slice(i, w)),
                     new Vector<float>(inv.Slice(i, w)), new Vector<float>(offset.Slice(i, w)));
                 var g = new Vector<float>(dy.Slice(i, w)) - new Vector<float>(a.Slice(i, w)) - xhat * new Vector<float>(b.Slice(i, w));
-                Vector.FusedMultiplyAdd(new Vector<float>(k.Slice(i, w)), g, new Vector<float>(dx.Slice(i, w))).CopyTo(dx.Slice(i, w));
+                var before = accumulate ? new Vector<float>(dx.Slice(i, w)) : Vector<float>.Zero;
+                Vector.FusedMultiplyAdd(new Vector<float>(k.Slice(i, w)), g, before).CopyTo(dx.Slice(i, w));
             }
-            for (; i < x.Length; i++) dx[i] += k[i] * (dy[i] - a[i] - ((x[i] - center[i]) * inv[i] + offset[i]) * b[i]);
+            for (; i < x.Length; i++) dx[i] = (accumulate ? dx[i] : 0f) + k[i] * (dy[i] - a[i] - ((x[i] - center[i]) * inv[i] + offset[i]) * b[i]);
         }
     }
 }

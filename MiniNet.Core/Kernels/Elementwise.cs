@@ -20,6 +20,38 @@ internal interface IBinaryOp
 
 internal static class Elementwise
 {
+    /// <summary>destination[i] (+)= TOp(a[i], b[i]) for i &lt; length, split over threads when large; overwrites
+    /// destination when not <paramref name="accumulate"/>.</summary>
+    public static void Apply<TOp>(float[] a, float[] b, float[] destination, int length, bool accumulate)
+        where TOp : IBinaryOp
+    {
+        Debug.Assert(a.Length >= length && b.Length >= length && destination.Length >= length);
+        Parallelism.ForSlices(length, (start, count) =>
+        {
+            if (accumulate) Accumulate<TOp>(a.AsSpan(start, count), b.AsSpan(start, count), destination.AsSpan(start, count));
+            else Store<TOp>(a.AsSpan(start, count), b.AsSpan(start, count), destination.AsSpan(start, count));
+        });
+    }
+
+    /// <summary>destination[i] = TOp(a[i], b[i]) for every i.</summary>
+    public static void Store<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
+        where TOp : IBinaryOp
+    {
+        Debug.Assert(a.Length == destination.Length && b.Length == destination.Length);
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        ref float pd = ref MemoryMarshal.GetReference(destination);
+        int n = destination.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                TOp.Invoke(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+                TOp.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i));
+    }
+
     /// <summary>destination[i] += TOp(a[i], b[i]) for every i.</summary>
     public static void Accumulate<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
         where TOp : IBinaryOp

@@ -28,6 +28,25 @@ internal static class Parallelism
     /// <summary>Threads to use for <paramref name="elements"/> of elementwise work.</summary>
     public static int ThreadsFor(long elements) => elements < ElementwiseThreshold ? 1 : s_maxThreads;
 
+    /// <summary>Elementwise work over [0, length): body(start, count) on one contiguous slice per thread (slices start
+    /// at multiples of 64 elements, so no two threads share a cache line), or once over everything when it is small.</summary>
+    public static void ForSlices(int length, Action<int, int> body)
+    {
+        int threads = (int)Math.Min(ThreadsFor(length), Math.Max(1, length / 64));
+        if (threads <= 1)
+        {
+            body(0, length);
+            return;
+        }
+        int blocks = (length + 63) / 64;
+        For(threads, t =>
+        {
+            int start = Math.Min(length, (int)((long)blocks * t / threads) * 64);
+            int end = Math.Min(length, (int)((long)blocks * (t + 1) / threads) * 64);
+            if (end > start) body(start, end - start);
+        });
+    }
+
     /// <summary>Runs body(0) … body(count − 1), in parallel when count &gt; 1 and more than one thread is allowed.</summary>
     public static void For(int count, Action<int> body)
     {

@@ -120,7 +120,8 @@ public static partial class Ops
             var b = new float[c];
             if (training)
                 for (int j = 0; j < c; j++) { a[j] = (float)(sumDy[j] / m); b[j] = (float)(sumDyXhat[j] / m); }
-            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, x.Grad!.Storage);
+            Tensor dx = x.AcquireGrad(out bool accumulate);
+            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, dx.Storage, accumulate);
         });
     }
 }

@@ -33,7 +33,11 @@ public static partial class Ops
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Autograd.Record(y, "linear", inputs, dy =>
         {
-            if (x.RequiresGrad) Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, x.Grad!.Data, inF, accumulate: true);
+            if (x.RequiresGrad)
+            {
+                Tensor dx = x.AcquireGrad(out bool accumulate);
+                Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, accumulate);
+            }
             if (weight.RequiresGrad) Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, weight.Grad!.Data, inF, accumulate: true);
             if (bias is { RequiresGrad: true })
             {

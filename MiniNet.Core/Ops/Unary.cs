@@ -91,10 +91,13 @@ public static partial class Ops
     public static Tensor Relu(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Max(x.Data, 0f, y.Data);
+        float[] xs = x.Storage, ys = y.Storage;
+        Parallelism.ForSlices(x.Numel, (start, count) => TensorPrimitives.Max(xs.AsSpan(start, count), 0f, ys.AsSpan(start, count)));
         return Autograd.Record(y, "relu", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<ReluGrad>(x.Data, dy.Data, x.Grad!.Data);   // dx += dy·[x > 0]
+            if (!x.RequiresGrad) return;
+            Tensor dx = x.AcquireGrad(out bool accumulate);
+            Elementwise.Apply<ReluGrad>(xs, dy.Storage, dx.Storage, x.Numel, accumulate);   // dx (+)= dy·[x > 0]
         });
     }
 
@@ -102,11 +105,14 @@ public static partial class Ops
     public static Tensor Sigmoid(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Sigmoid(x.Data, y.Data);
+        float[] xs = x.Storage, ys = y.Storage;
+        Parallelism.ForSlices(x.Numel, (start, count) => TensorPrimitives.Sigmoid(xs.AsSpan(start, count), ys.AsSpan(start, count)));
         return Autograd.Record(y, "sigmoid", [x], dy =>
         {
             // dσ/dx = σ·(1 − σ): reuse the saved output instead of recomputing e^(−x).
-            if (x.RequiresGrad) Elementwise.Accumulate<SigmoidGrad>(y.Data, dy.Data, x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Tensor dx = x.AcquireGrad(out bool accumulate);
+            Elementwise.Apply<SigmoidGrad>(ys, dy.Storage, dx.Storage, x.Numel, accumulate);
         });
     }
 

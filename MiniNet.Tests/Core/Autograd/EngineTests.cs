@@ -159,4 +159,18 @@ public class EngineTests
         Assert.That(c.Grad, Is.Null);
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(new float[] { 3, 4 }));
     }
+
+    [Test]
+    public void Backward_SharedIntermediate_FirstConsumerWritesAndTheOthersAdd()
+    {
+        // h feeds consumers whose backward writes an untouched gradient outright and adds to one already written
+        // (linear, batch_norm, relu, sigmoid), in every order the engine may visit them.
+        Tensor w = TestData.Uniform([6, 4], 2), v = TestData.Uniform([3, 6], 3);
+        TensorAssert.GradientsMatch(t =>
+        {
+            Tensor h = t[0].Linear(w);
+            Tensor normalized = h.BatchNorm(null, null, null, null, training: true);
+            return h.Relu() + h.Sigmoid() + normalized * normalized + h.Linear(v).Sum(1, keepDim: true);
+        }, [TestData.Uniform([5, 4], 1)]);
+    }
 }

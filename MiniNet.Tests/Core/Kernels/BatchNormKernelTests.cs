@@ -49,6 +49,12 @@ public class BatchNormKernelTests
         BatchNormKernels.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, dx);
         BatchNormReference.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, refDx);
         TensorAssert.Close(dx, refDx, atol: 1e-5f, rtol: 1e-5f, what: "dx");
+
+        // Overwrite mode (the gradient's first writer): whatever dx held is ignored.
+        float[] fresh = Enumerable.Repeat(float.NaN, x.Length).ToArray(), refFresh = new float[x.Length];
+        BatchNormKernels.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, fresh, accumulate: false);
+        BatchNormReference.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, refFresh);
+        TensorAssert.Close(fresh, refFresh, atol: 1e-5f, rtol: 1e-5f, what: "dx (overwrite)");
     }
 
     [TestCase(64, 3, 1)]
