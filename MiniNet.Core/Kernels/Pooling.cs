@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace MiniNet.Kernels;
 
@@ -17,7 +19,8 @@ internal static class Pooling
         Span<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan());
         if (p.Kernel == 2 && p.Stride == 2 && p.Padding == 0)
         {
-            MaxForward2x2(x, p, y, argmax);
+            if (Avx512F.IsSupported && p.W % 2 == 0) MaxForward2x2Vector(x, p, y, argmax);
+            else MaxForward2x2(x, p, y, argmax);
             return;
         }
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW;
@@ -67,6 +70,81 @@ internal static class Pooling
             }
         }
     }
+
+    [ThreadStatic] private static float[]? t_pairMax;
+    [ThreadStatic] private static int[]? t_pairAt;
+
+    /// <summary>The 2×2, stride-2 case for even widths, in two vector passes per plane with the same results as
+    /// <see cref="MaxForward2x2"/>: first the larger of each horizontal pair (pairs never straddle rows when W is even,
+    /// so the plane is one flat run of pairs), then the larger of the two pair-maxima stacked vertically.</summary>
+    private static void MaxForward2x2Vector(float[] x, PoolWindow p, float[] y, Span<int> argmax)
+    {
+        int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, pairs = 2 * outPlane, ow = p.OutW;
+        if (t_pairMax is null || t_pairMax.Length < pairs)
+        {
+            t_pairMax = new float[pairs];
+            t_pairAt = new int[pairs];
+        }
+        float[] pairMax = t_pairMax;
+        int[] pairAt = t_pairAt!;
+        Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odds = evens + Vector512<int>.One;
+        for (int plane = p.First; plane < p.Last; plane++)
+        {
+            int inBase = plane * inPlane;
+            // Horizontal pairs: pairMax[k] = max(x[2k], x[2k + 1]) over the first 2·OutH rows of the plane.
+            int k = 0;
+            if (pairs >= 16)
+                for (; ; k += 16)
+                {
+                    if (k > pairs - 16) k = pairs - 16;   // the last block overlaps the previous one
+                    Vector512<float> lo = Vector512.LoadUnsafe(ref x[inBase + 2 * k]), hi = Vector512.LoadUnsafe(ref x[inBase + 2 * k + 16]);
+                    Vector512<float> left = Avx512F.PermuteVar16x32x2(lo, evens, hi), right = Avx512F.PermuteVar16x32x2(lo, odds, hi);
+                    Vector512<int> mask = Mask(right, left);
+                    Vector512.ConditionalSelect(mask.AsSingle(), right, left).StoreUnsafe(ref pairMax[k]);
+                    (Vector512.Create(inBase + 2 * k) + evens + (mask & Vector512<int>.One)).StoreUnsafe(ref pairAt[k]);
+                    if (k == pairs - 16) break;
+                }
+            else
+                for (; k < pairs; k++)
+                {
+                    Larger(x, inBase + 2 * k, inBase + 2 * k + 1, out float value, out int index);
+                    (pairMax[k], pairAt[k]) = (value, index);
+                }
+            // Vertical: output (oy, ox) takes the larger of pair rows 2·oy (upper, wins ties) and 2·oy + 1.
+            int outBase = plane * outPlane;
+            for (int oy = 0; oy < p.OutH; oy++)
+            {
+                int upper = 2 * oy * ow, lower = upper + ow, o = outBase + oy * ow, ox = 0;
+                if (ow >= 8)
+                    for (; ; ox += 8)
+                    {
+                        if (ox > ow - 8) ox = ow - 8;
+                        Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper + ox]), l = Vector256.LoadUnsafe(ref pairMax[lower + ox]);
+                        Vector256<int> mask = Mask(l, u);
+                        Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o + ox]);
+                        Vector256.ConditionalSelect(mask, Vector256.LoadUnsafe(ref pairAt[lower + ox]), Vector256.LoadUnsafe(ref pairAt[upper + ox]))
+                            .StoreUnsafe(ref argmax[o + ox]);
+                        if (ox == ow - 8) break;
+                    }
+                else
+                    for (; ox < ow; ox++)
+                    {
+                        float u = pairMax[upper + ox], l = pairMax[lower + ox];
+                        int mask = Mask(l, u);
+                        y[o + ox] = Select(u, l, mask);
+                        argmax[o + ox] = (pairAt[upper + ox] & ~mask) | (pairAt[lower + ox] & mask);
+                    }
+            }
+        }
+    }
+
+    /// <summary>Lanes where b should replace a (b &gt; a, or b is NaN and a is not) are all ones.</summary>
+    private static Vector512<int> Mask(Vector512<float> b, Vector512<float> a) =>
+        (Vector512.GreaterThan(b, a) | (~Vector512.Equals(b, b) & Vector512.Equals(a, a))).AsInt32();
+
+    private static Vector256<int> Mask(Vector256<float> b, Vector256<float> a) =>
+        (Vector256.GreaterThan(b, a) | (~Vector256.Equals(b, b) & Vector256.Equals(a, a))).AsInt32();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Larger(float[] x, int i, int j, out float value, out int index)

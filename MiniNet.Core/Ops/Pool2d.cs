@@ -16,14 +16,20 @@ public static partial class Ops
         float[] winners = BufferPool.Rent(y.Numel);
         float[] xs = x.Storage, ys = y.Storage;
         Parallelism.For(g.Chunks, t => Pooling.MaxForward(xs, g.Describe(t), ys, winners));
-        int count = y.Numel;
         return Autograd.Record(y, "max_pool2d", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            Span<float> dx = x.Grad!.Data;
-            ReadOnlySpan<float> g = dy.Data;
-            ReadOnlySpan<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan(0, count));
-            for (int i = 0; i < argmax.Length; i++) dx[argmax[i]] += g[i];
+            // Each plane's winners lie in the same plane of x, so planes split over threads write disjoint memory.
+            float[] dx = x.AcquireGrad(out bool accumulate).Storage, dys = dy.Storage;
+            int inPlane = g.H * g.W, outPlane = g.OutH * g.OutW;
+            Parallelism.For(g.Chunks, t =>
+            {
+                PoolWindow range = g.Describe(t);
+                if (!accumulate) dx.AsSpan(range.First * inPlane, (range.Last - range.First) * inPlane).Clear();
+                ReadOnlySpan<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan(range.First * outPlane, (range.Last - range.First) * outPlane));
+                ReadOnlySpan<float> grad = dys.AsSpan(range.First * outPlane, argmax.Length);
+                for (int i = 0; i < argmax.Length; i++) dx[argmax[i]] += grad[i];
+            });
         }, release: () => BufferPool.Return(winners));
     }
 

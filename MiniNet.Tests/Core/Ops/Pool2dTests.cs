@@ -45,6 +45,42 @@ public class Pool2dTests
         Assert.That(ties.Grad!.ToArray(), Is.EqualTo(new float[] { 1, 0, 0, 0 }), "the first of equal values wins");
     }
 
+    [TestCase(2, 3, 28, 28)]   // wide rows: vector passes in both directions
+    [TestCase(1, 2, 15, 14)]   // odd height: the last row is never pooled
+    [TestCase(3, 2, 14, 14)]   // short output rows (7)
+    [TestCase(2, 1, 2, 8)]     // fewer than 16 pairs in a plane
+    public void MaxPool2d_2x2_ValuesAndWinnersMatchRowMajorScan(int n, int c, int h, int w)
+    {
+        // Few distinct levels make ties common; some NaNs must win wherever they are.
+        var rng = new Random(5);
+        float[] data = Enumerable.Range(0, n * c * h * w).Select(_ => rng.Next(50) == 0 ? float.NaN : rng.Next(4)).ToArray();
+        var x = Tensor.FromArray(data, n, c, h, w);
+        x.RequiresGrad = true;
+        Tensor y = x.MaxPool2d(2);
+        Tensor weights = TestData.Uniform([.. y.Shape], 6);
+        (y * weights).Sum().Backward();
+
+        int oh = h / 2, ow = w / 2;
+        float[] expectedY = new float[n * c * oh * ow], expectedDx = new float[data.Length], weight = weights.ToArray();
+        for (int plane = 0; plane < n * c; plane++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int best = -1;
+                    for (int u = 0; u < 2; u++)
+                        for (int v = 0; v < 2; v++)
+                        {
+                            int at = plane * h * w + (2 * i + u) * w + 2 * j + v;
+                            if (best < 0 || data[at] > data[best] || (float.IsNaN(data[at]) && !float.IsNaN(data[best]))) best = at;
+                        }
+                    int o = (plane * oh + i) * ow + j;
+                    expectedY[o] = data[best];
+                    expectedDx[best] += weight[o];
+                }
+        Assert.That(y.ToArray(), Is.EqualTo(expectedY));
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(expectedDx));
+    }
+
     [TestCase(2, 2, 0)]
     [TestCase(3, 2, 0)]
     [TestCase(3, 1, 1)]
