@@ -141,13 +141,4 @@ internal static class Layout
             }
         }
     }
-
-    /// <summary>(A, B, L) → (B, A, L): swaps the two outer dimensions of a tensor whose rows of length L stay whole.
-    /// Converts a GEMM's (O, N·HW) output to (N, O, HW) images and back.</summary>
-    public static void SwapOuter(ReadOnlySpan<float> source, int a, int b, int length, Span<float> destination)
-    {
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                source.Slice((i * b + j) * length, length).CopyTo(destination.Slice((j * a + i) * length, length));
-    }
 }

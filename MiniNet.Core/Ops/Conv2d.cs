@@ -5,18 +5,20 @@ namespace MiniNet;
 
 public static partial class Ops
 {
-    /// <summary>Working-set cap for the unfolded columns of one chunk of images (floats).</summary>
-    private const int MaxColumnFloats = 4 << 20;
+    /// <summary>Above this many column floats (128 MB) the forward pass does not keep the unfolded images for the
+    /// backward pass, which unfolds them again.</summary>
+    private const long MaxSavedColumnFloats = 1L << 25;
 
     /// <summary>2-D cross-correlation, as <c>torch.nn.functional.conv2d</c>:
     /// y[n, o, i, j] = b[o] + Σ_{c,u,v} w[o, c, u, v]·x[n, c, i·s − p + u, j·s − p + v], zero outside the image.</summary>
     /// <remarks>
     /// Shapes: x (N, C, H, W), weight (O, C, kH, kW), bias (O) or null → y (N, O, ⌊(H + 2p − kH)/s⌋ + 1, ⌊(W + 2p − kW)/s⌋ + 1).
-    /// <para>Algorithm: images are taken in chunks whose unfolded columns fit in 16 MB (a training batch is usually one
-    /// chunk). A chunk of nb images is unfolded side by side into one (C·kH·kW, nb·oH·oW) matrix, so each pass is a
-    /// single large GEMM that uses every core: y = W·cols, dW += dY·colsᵀ, dcols = Wᵀ·dY (then folded back onto dx).
-    /// Columns of a one-chunk batch are kept from the forward pass for the backward pass; larger inputs unfold again.
-    /// Every reduction runs in a fixed order, so results do not depend on thread scheduling.</para>
+    /// <para>Algorithm: each image is unfolded into a (C·kH·kW, oH·oW) column matrix and multiplied where it lands:
+    /// y_n = W·cols_n straight into the output's (O, oH·oW) block of image n; backward dW += dY_n·cols_nᵀ and
+    /// dcols = Wᵀ·dY_n, folded onto dx_n while still in cache. Images are split over threads (each thread sums its
+    /// own part of dW, and the parts are added in thread order); a batch smaller than the thread count runs image by
+    /// image with every thread inside each product. The columns are kept from the forward pass for dW unless they would
+    /// exceed 128 MB. Results do not depend on thread scheduling.</para>
     /// </remarks>
     /// <exception cref="ArgumentException">Wrong ranks, channel mismatch, a kernel larger than the padded input, or bad stride/padding.</exception>
     public static Tensor Conv2d(this Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0)
@@ -40,26 +42,26 @@ public static partial class Ops
                 $"Conv2d: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
 
         var g = new ConvGeometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
-        int plane = g.OutH * g.OutW, rows = g.Rows;
-        int chunk = Math.Clamp(MaxColumnFloats / Math.Max(1, rows * plane), 1, Math.Max(1, n));
+        int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = c * h * w, columnSize = rows * plane;
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
-        bool keepColumns = n <= chunk && Autograd.Enabled && (weight.RequiresGrad || x.RequiresGrad);
-        float[]? savedColumns = null;
+        bool keepColumns = Autograd.Enabled && weight.RequiresGrad && (long)n * columnSize <= MaxSavedColumnFloats;
+        float[]? savedColumns = keepColumns ? BufferPool.Rent(n * columnSize) : null;
+        var split = ImageSplit.For(n, (long)n * columnSize);
 
-        float[] product = BufferPool.Rent(o * Math.Min(chunk, n) * plane);
-        for (int n0 = 0; n0 < n; n0 += chunk)
+        Parallelism.For(split.Threads, t =>
         {
-            int nb = Math.Min(chunk, n - n0), width = nb * plane;
-            float[] columns = BufferPool.Rent(rows * width);
-            g.Unfold(xs, n0, nb, columns);
-            // (O, R)·(R, nb·HW) → (O, nb·HW), then to (nb, O, HW).
-            Gemm.Multiply(false, false, o, width, rows, ws, rows, columns, width, product, width, accumulate: false);
-            Layout.SwapOuter(product.AsSpan(0, o * width), o, nb, plane, ys.AsSpan(n0 * o * plane, nb * o * plane));
-            if (keepColumns) savedColumns = columns;
-            else BufferPool.Return(columns);
-        }
-        BufferPool.Return(product);
+            float[]? scratch = keepColumns ? null : BufferPool.Rent(columnSize);
+            for (int i = split.First(t); i < split.First(t + 1); i++)
+            {
+                Span<float> columns = keepColumns ? savedColumns.AsSpan(i * columnSize, columnSize) : scratch.AsSpan(0, columnSize);
+                g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
+                // (O, R)·(R, oH·oW) → image i's block of y.
+                Gemm.Multiply(false, false, o, plane, rows, ws, rows, columns, plane, ys.AsSpan(i * o * plane, o * plane), plane,
+                    accumulate: false, parallel: split.ProductsInParallel);
+            }
+            if (scratch is not null) BufferPool.Return(scratch);
+        });
         if (bias is not null)
             for (int i = 0; i < n; i++)
                 for (int ch = 0; ch < o; ch++)
@@ -78,31 +80,70 @@ public static partial class Ops
                 for (int i = 0; i < n; i++)
                     for (int ch = 0; ch < o; ch++) db[ch] += TensorPrimitives.Sum(dys.AsSpan((i * o + ch) * plane, plane));
             }
-            if (!x.RequiresGrad && !weight.RequiresGrad) return;
-            float[] dyT = BufferPool.Rent(o * Math.Min(chunk, n) * plane);
-            for (int n0 = 0; n0 < n; n0 += chunk)
+            bool needW = weight.RequiresGrad, needX = x.RequiresGrad;
+            if (!needW && !needX) return;
+            bool accumulateX = false;
+            float[]? dx = needX ? x.AcquireGrad(out accumulateX).Storage : null;
+            // Thread 0 adds into dW directly; the others sum into their own buffers, added in thread order below.
+            float[]? dw = needW ? weight.Grad!.Storage : null;
+            var partial = new float[]?[split.Threads];
+            for (int t = 1; t < split.Threads && needW; t++) partial[t] = BufferPool.Rent(o * rows);
+            Parallelism.For(split.Threads, t =>
             {
-                int nb = Math.Min(chunk, n - n0), width = nb * plane;
-                Layout.SwapOuter(dys.AsSpan(n0 * o * plane, nb * o * plane), nb, o, plane, dyT);   // (nb, O, HW) → (O, nb·HW)
-                if (weight.RequiresGrad)
+                float[]? unfolded = needW && !keepColumns ? BufferPool.Rent(columnSize) : null;
+                float[]? dcolumns = needX ? BufferPool.Rent(columnSize) : null;
+                bool first = true;
+                for (int i = split.First(t); i < split.First(t + 1); i++)
                 {
-                    float[] columns = savedColumns ?? BufferPool.Rent(rows * width);
-                    if (savedColumns is null) g.Unfold(xs, n0, nb, columns);
-                    // dW += dY·colsᵀ : (O, nb·HW)·(nb·HW, R)
-                    Gemm.Multiply(false, true, o, rows, width, dyT, width, columns, width, weight.Grad!.Storage, rows, accumulate: true);
-                    if (savedColumns is null) BufferPool.Return(columns);
+                    ReadOnlySpan<float> dyi = dys.AsSpan(i * o * plane, o * plane);   // (O, oH·oW)
+                    if (needW)
+                    {
+                        Span<float> columns = keepColumns ? savedColumns.AsSpan(i * columnSize, columnSize) : unfolded.AsSpan(0, columnSize);
+                        if (!keepColumns) g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
+                        // dW += dY_i·cols_iᵀ : (O, oH·oW)·(oH·oW, R)
+                        Span<float> target = t == 0 ? dw : partial[t];
+                        Gemm.Multiply(false, true, o, rows, plane, dyi, plane, columns, plane, target, rows,
+                            accumulate: t == 0 || !first, parallel: split.ProductsInParallel);
+                        first = false;
+                    }
+                    if (needX)
+                    {
+                        // dcols = Wᵀ·dY_i : (R, O)·(O, oH·oW), folded back onto image i.
+                        Gemm.Multiply(true, false, rows, plane, o, ws, rows, dyi, plane, dcolumns, plane,
+                            accumulate: false, parallel: split.ProductsInParallel);
+                        Span<float> dxi = dx.AsSpan(i * imageSize, imageSize);
+                        if (!accumulateX) dxi.Clear();
+                        g.FoldAdd(dcolumns.AsSpan(0, columnSize), dxi);
+                    }
                 }
-                if (x.RequiresGrad)
+                if (unfolded is not null) BufferPool.Return(unfolded);
+                if (dcolumns is not null) BufferPool.Return(dcolumns);
+            });
+            if (needW)
+            {
+                Span<float> sum = dw.AsSpan(0, o * rows);
+                for (int t = 1; t < split.Threads; t++)
                 {
-                    // dcols = Wᵀ·dY : (R, O)·(O, nb·HW), folded back onto the images.
-                    float[] dcolumns = BufferPool.Rent(rows * width);
-                    Gemm.Multiply(true, false, rows, width, o, ws, rows, dyT, width, dcolumns, width, accumulate: false);
-                    g.FoldAdd(dcolumns, n0, nb, x.Grad!.Storage);
-                    BufferPool.Return(dcolumns);
+                    // A thread with no images left its buffer unwritten.
+                    if (split.First(t + 1) > split.First(t)) TensorPrimitives.Add(sum, partial[t].AsSpan(0, o * rows), sum);
+                    BufferPool.Return(partial[t]!);
                 }
             }
-            BufferPool.Return(dyT);
         }, release: savedColumns is null ? null : () => BufferPool.Return(savedColumns));
+    }
+
+    /// <summary>How a batch of images is spread over threads: whole images per thread when there are at least as many
+    /// images as threads, otherwise one image at a time with each product using every thread.</summary>
+    private readonly record struct ImageSplit(int Images, int Threads, bool ProductsInParallel)
+    {
+        public static ImageSplit For(int images, long columnFloats)
+        {
+            int threads = Parallelism.ThreadsFor(columnFloats);
+            return images >= threads ? new ImageSplit(images, Math.Max(1, Math.Min(images, threads)), false) : new ImageSplit(images, 1, true);
+        }
+
+        /// <summary>The first image of thread t (and one past the last image of thread t − 1).</summary>
+        public int First(int t) => (int)((long)Images * t / Threads);
     }
 
     /// <summary>The unfolding geometry of one image.</summary>
@@ -110,30 +151,12 @@ public static partial class Ops
     {
         public int Rows => Channels * KH * KW;
 
-        /// <summary>Unfolds images n0 … n0 + nb − 1 side by side into a (Rows, nb·oH·oW) matrix, images split over threads.</summary>
-        public void Unfold(float[] x, int n0, int nb, float[] columns)
-        {
-            var self = this;
-            int plane = OutH * OutW, imageSize = Channels * H * W, threads = Math.Min(nb, Parallelism.ThreadsFor((long)nb * Rows * plane));
-            Parallelism.For(threads, t =>
-            {
-                for (int i = nb * t / threads; i < nb * (t + 1) / threads; i++)
-                    Layout.Im2Col(x.AsSpan((n0 + i) * imageSize, imageSize), self.Channels, self.H, self.W, self.KH, self.KW,
-                        self.Stride, self.Padding, self.OutH, self.OutW, columns.AsSpan(i * plane), nb * plane);
-            });
-        }
+        /// <summary>Unfolds one image into its (Rows, oH·oW) column matrix.</summary>
+        public void Unfold(ReadOnlySpan<float> image, Span<float> columns) =>
+            Layout.Im2Col(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns, OutH * OutW);
 
-        /// <summary>dx[n0 … n0 + nb − 1] += fold(columns), images split over threads (each writes only its own image).</summary>
-        public void FoldAdd(float[] columns, int n0, int nb, float[] dx)
-        {
-            var self = this;
-            int plane = OutH * OutW, imageSize = Channels * H * W, threads = Math.Min(nb, Parallelism.ThreadsFor((long)nb * Rows * plane));
-            Parallelism.For(threads, t =>
-            {
-                for (int i = nb * t / threads; i < nb * (t + 1) / threads; i++)
-                    Layout.Col2ImAdd(columns.AsSpan(i * plane), self.Channels, self.H, self.W, self.KH, self.KW,
-                        self.Stride, self.Padding, self.OutH, self.OutW, dx.AsSpan((n0 + i) * imageSize, imageSize), nb * plane);
-            });
-        }
+        /// <summary>image += fold(columns) for one image's (Rows, oH·oW) column matrix.</summary>
+        public void FoldAdd(ReadOnlySpan<float> columns, Span<float> image) =>
+            Layout.Col2ImAdd(columns, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, image, OutH * OutW);
     }
 }
