@@ -137,12 +137,15 @@ internal static unsafe class Gemm
         float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32), pinned: true);
         fixed (float* pa = packA, pb = packB)
         {
+            // Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
+            // reload and store the whole of C for 16 multiply-adds.
+            int kBlocks = (p.K + KC - 1) / KC, kStep = (p.K + kBlocks - 1) / kBlocks;
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
-                for (int pc = 0; pc < p.K; pc += KC)
+                for (int pc = 0; pc < p.K; pc += kStep)
                 {
-                    int kc = Math.Min(KC, p.K - pc);
+                    int kc = Math.Min(kStep, p.K - pc);
                     bool accumulate = p.Accumulate || pc > 0;
                     PackB(p, pc, kc, jc, nc, pb);
                     for (int ic = i0; ic < i1; ic += MC)
