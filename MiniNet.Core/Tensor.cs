@@ -119,28 +119,56 @@ public partial class Tensor
         {
             if (_gradDeferred)
             {
-                // The engine's intermediate gradients are zeroed only when first touched, so each one is cleared just
-                // before its producer's backward accumulates into it (still in cache) instead of all at the start.
+                // The engine's gradients are cleared only when first touched: each one just before its producer's
+                // backward adds into it (still in cache), instead of all at the start.
                 _gradDeferred = false;
-                _grad = Scratch(_shape, zeroed: true);
+                if (_grad is null) _grad = Scratch(_shape, zeroed: true);
+                else _grad.Data.Clear();
             }
             return _grad;
         }
         set
         {
             _gradDeferred = false;
+            _spareGrad = null;
             _grad = value;
         }
     }
 
     private Tensor? _grad;
+    private Tensor? _spareGrad;
     private bool _gradDeferred;
+
+    /// <summary>Drops the gradient, as PyTorch's <c>zero_grad(set_to_none=True)</c>: <see cref="Grad"/> becomes null
+    /// until the next backward pass. The buffer is kept and reused by that pass, which writes the new gradient into it
+    /// without clearing it first (so training allocates nothing and saves a memory pass). Do not hold on to the old
+    /// <see cref="Grad"/> tensor across this call: its contents change.</summary>
+    public void ReleaseGrad()
+    {
+        if (_gradDeferred && _grad is null) return;   // an engine gradient never touched: nothing to keep
+        _spareGrad = _grad ?? _spareGrad;
+        _grad = null;
+        _gradDeferred = false;
+    }
 
     /// <summary>Gives this (non-leaf) tensor a zeroed pooled gradient on the first read of <see cref="Grad"/>.</summary>
     internal void DeferGrad()
     {
         _grad = null;
         _gradDeferred = true;
+    }
+
+    /// <summary>Makes sure a leaf has a gradient to accumulate into: its own, the buffer kept by <see cref="ReleaseGrad"/>
+    /// (cleared or overwritten on first touch), or new zeros.</summary>
+    internal void PrepareLeafGrad()
+    {
+        if (_grad is not null || _gradDeferred) return;
+        if (_spareGrad is not null)
+        {
+            (_grad, _spareGrad, _gradDeferred) = (_spareGrad, null, true);
+            return;
+        }
+        _grad = ZerosLike(this);
     }
 
     /// <summary>True while the engine's gradient for this tensor has not been touched yet (it would read as zeros).</summary>
@@ -154,7 +182,7 @@ public partial class Tensor
         if (_gradDeferred)
         {
             _gradDeferred = false;
-            _grad = Scratch(_shape, zeroed: false);
+            _grad ??= Scratch(_shape, zeroed: false);
             accumulate = false;
             return _grad;
         }

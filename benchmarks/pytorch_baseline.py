@@ -66,7 +66,7 @@ def main():
         y = torch.arange(batch) % 10
 
         def train_step():
-            opt.zero_grad()
+            opt.zero_grad(set_to_none=True)   # the faster variant (the default from PyTorch 2.0)
             loss_fn(model(x), y).backward()
             opt.step()
 

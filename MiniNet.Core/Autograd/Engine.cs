@@ -18,7 +18,7 @@ internal static class Engine
         foreach (Tensor t in order)
         {
             if (!t.IsLeaf) t.DeferGrad();
-            else t.Grad ??= Tensor.ZerosLike(t);
+            else t.PrepareLeafGrad();
         }
         root.Grad!.Data.Add(gradient.Data);
 
@@ -40,9 +40,14 @@ internal static class Engine
         }
         finally
         {
-            // After a failure, gradients never touched read as null, as after a completed pass.
+            // Intermediate gradients never touched (after a failure) read as null, as after a completed pass; a leaf
+            // that received nothing reads as zeros, as in PyTorch.
             foreach (Tensor t in order)
-                if (t.GradPending) t.Grad = null;
+                if (t.GradPending)
+                {
+                    if (t.IsLeaf) _ = t.Grad;
+                    else t.Grad = null;
+                }
         }
     }
 

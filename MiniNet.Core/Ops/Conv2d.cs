@@ -85,7 +85,9 @@ public static partial class Ops
             bool accumulateX = false;
             float[]? dx = needX ? x.AcquireGrad(out accumulateX).Storage : null;
             // Thread 0 adds into dW directly; the others sum into their own buffers, added in thread order below.
-            float[]? dw = needW ? weight.Grad!.Storage : null;
+            bool accumulateW = true;
+            float[]? dw = needW ? weight.AcquireGrad(out accumulateW).Storage : null;
+            if (needW && !accumulateW && n == 0) dw.AsSpan(0, o * rows).Clear();   // no image writes it
             var partial = new float[]?[split.Threads];
             for (int t = 1; t < split.Threads && needW; t++) partial[t] = BufferPool.Rent(o * rows);
             Parallelism.For(split.Threads, t =>
@@ -103,7 +105,7 @@ public static partial class Ops
                         // dW += dY_i·cols_iᵀ : (O, oH·oW)·(oH·oW, R)
                         Span<float> target = t == 0 ? dw : partial[t];
                         Gemm.Multiply(false, true, o, rows, plane, dyi, plane, columns, plane, target, rows,
-                            accumulate: t == 0 || !first, parallel: split.ProductsInParallel);
+                            accumulate: !first || (t == 0 && accumulateW), parallel: split.ProductsInParallel);
                         first = false;
                     }
                     if (needX)

@@ -38,7 +38,11 @@ public static partial class Ops
                 Tensor dx = x.AcquireGrad(out bool accumulate);
                 Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, accumulate);
             }
-            if (weight.RequiresGrad) Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, weight.Grad!.Data, inF, accumulate: true);
+            if (weight.RequiresGrad)
+            {
+                Tensor dw = weight.AcquireGrad(out bool accumulate);
+                Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, dw.Data, inF, accumulate);
+            }
             if (bias is { RequiresGrad: true })
             {
                 Span<float> db = bias.Grad!.Data;

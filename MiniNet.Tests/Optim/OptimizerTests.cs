@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MiniNet.Layers;
 using MiniNet.Optim;
 using MiniNet.Tests.Support;
 
@@ -129,6 +130,47 @@ public class OptimizerTests
         new SGD(p, 0.1f).ZeroGrad();
         Assert.That(p[0].Grad, Is.SameAs(g));
         Assert.That(g.ToArray(), Is.All.EqualTo(0f));
+    }
+
+    [Test]
+    public void ZeroGrad_SetToNone_NextBackwardWritesFreshGradientsIntoTheSameBuffers()
+    {
+        // Linear and conv2d weights are written outright by the first backward after set_to_none; the batch-norm
+        // affine parameters are cleared on first touch. Either way the gradients equal those of a fresh model.
+        Tensor x = TestData.Uniform([4, 2, 5, 5], 1);
+        Sequential Build()
+        {
+            Rng.ManualSeed(3);
+            return new Sequential(new Conv2d(2, 3, 3, padding: 1, bias: false), new BatchNorm2d(3), new ReLU(), new Flatten(),
+                new Dense(75, 4, bias: false), new BatchNorm1d(4));
+        }
+        Sequential trained = Build(), fresh = Build();
+        var optimizer = new SGD(trained.Parameters(), 0.1f);
+        trained.Forward(x).Square().Sum().Backward();   // stale gradients, then dropped
+        Tensor[] buffers = trained.Parameters().Select(p => p.Grad!).ToArray();
+        optimizer.ZeroGrad(setToNone: true);
+        Assert.That(trained.Parameters().All(p => p.Grad is null), Is.True, "set_to_none leaves null gradients");
+        trained.Forward(x).Square().Sum().Backward();
+        fresh.Forward(x).Square().Sum().Backward();
+        Tensor[] got = trained.Parameters().Select(p => p.Grad!).ToArray(), expected = fresh.Parameters().Select(p => p.Grad!).ToArray();
+        for (int i = 0; i < got.Length; i++)
+        {
+            Assert.That(got[i], Is.SameAs(buffers[i]), $"parameter {i} reuses its buffer");
+            TensorAssert.Close(got[i], expected[i].ToArray(), [.. expected[i].Shape], atol: 1e-5f, rtol: 1e-5f);
+        }
+    }
+
+    [Test]
+    public void ZeroGrad_SetToNone_ParameterNotReachedKeepsNullAndStepSkipsIt()
+    {
+        Tensor[] p = InitialParameters();
+        p[0].Grad = Tensor.Ones(3, 2);
+        var sgd = new SGD(p, 0.1f);
+        sgd.ZeroGrad(setToNone: true);
+        float[] before = p[0].ToArray();
+        sgd.Step();
+        Assert.That(p[0].Grad, Is.Null);
+        Assert.That(p[0].ToArray(), Is.EqualTo(before));
     }
 
     [Test]

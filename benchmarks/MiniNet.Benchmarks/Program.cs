@@ -32,7 +32,7 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
     void TrainStep()
     {
         using var scope = TensorScope.Begin();   // activations go back to the pool at the end of the step
-        optimizer.ZeroGrad();
+        optimizer.ZeroGrad(setToNone: true);   // as the baseline: zero_grad(set_to_none=True)
         Tensor loss = model.Forward(x).CrossEntropy(y);
         loss.Backward();
         optimizer.Step();

@@ -53,7 +53,7 @@ public sealed class Trainer(Settings settings, ILogger logger)
                 foreach (var (x, y) in loader)
                 {
                     using var step = TensorScope.Begin();   // this step's activations return to the pool at its end
-                    optimizer.ZeroGrad();
+                    optimizer.ZeroGrad(setToNone: true);   // backward then writes the gradients without clearing them first
                     Tensor logits = model.Forward(x);
                     Tensor loss = logits.CrossEntropy(y);
                     float value = loss.Item();
