@@ -40,18 +40,37 @@ internal static class BatchNormKernels
             });
             return;
         }
-        ForChannels(n * c * l, c, j =>
+        // Each (image, channel) run is summed in float by whichever thread owns the image (whole images per thread
+        // stream through memory); the run sums are then added per channel in double, in image order, so the result
+        // does not depend on the thread count.
+        float[] runSums = BufferPool.Rent(n * c);
+        float[] firsts = new float[c], centers = new float[c];
+        for (int j = 0; j < c; j++) firsts[j] = x[j * l];   // a value of the channel, subtracted before summing
+        ForRows(n, c * l, (i0, i1) =>
         {
-            float s = x[j * l];
-            double sum = 0, squares = 0;
-            for (int i = 0; i < n; i++) sum += Runs.SumDifference(x.AsSpan((i * c + j) * l, l), s);
-            double mu = s + sum / m;
-            float center = (float)mu;
-            for (int i = 0; i < n; i++) squares += Runs.SumSquaredDifference(x.AsSpan((i * c + j) * l, l), center);
-            double error = mu - center;
-            mean[j] = mu;
-            variance[j] = Math.Max(squares / m - error * error, 0);
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < c; j++) runSums[i * c + j] = Runs.SumDifference(x.AsSpan((i * c + j) * l, l), firsts[j]);
         });
+        for (int j = 0; j < c; j++)
+        {
+            double sum = 0;
+            for (int i = 0; i < n; i++) sum += runSums[i * c + j];
+            mean[j] = firsts[j] + sum / m;
+            centers[j] = (float)mean[j];
+        }
+        ForRows(n, c * l, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < c; j++) runSums[i * c + j] = Runs.SumSquaredDifference(x.AsSpan((i * c + j) * l, l), centers[j]);
+        });
+        for (int j = 0; j < c; j++)
+        {
+            double squares = 0;
+            for (int i = 0; i < n; i++) squares += runSums[i * c + j];
+            double error = mean[j] - centers[j];
+            variance[j] = Math.Max(squares / m - error * error, 0);
+        }
+        BufferPool.Return(runSums);
     }
 
     /// <summary>y[n, c, l] = (x[n, c, l] − center[c])·scale[c] + shift[c].</summary>
@@ -67,10 +86,12 @@ internal static class BatchNormKernels
             });
             return;
         }
-        ForChannels(n * c * l, c, j =>
+        // Whole images per thread: each thread streams through contiguous memory.
+        ForRows(n, c * l, (i0, i1) =>
         {
-            for (int i = 0; i < n; i++)
-                Runs.Affine(x.AsSpan((i * c + j) * l, l), center[j], scale[j], shift[j], y.AsSpan((i * c + j) * l, l));
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < c; j++)
+                    Runs.Affine(x.AsSpan((i * c + j) * l, l), center[j], scale[j], shift[j], y.AsSpan((i * c + j) * l, l));
         });
     }
 
@@ -91,18 +112,28 @@ internal static class BatchNormKernels
             for (int j = 0; j < c; j++) { sumDy[j] = accDy[j]; sumDyXhat[j] = accDyXhat[j]; }
             return;
         }
-        ForChannels(n * c * l, c, j =>
+        // As in Statistics: run sums by image-owning threads, then per-channel double sums in image order.
+        float[] runDy = BufferPool.Rent(n * c), runDyXhat = BufferPool.Rent(n * c);
+        ForRows(n, c * l, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < c; j++)
+                    (runDy[i * c + j], runDyXhat[i * c + j]) =
+                        Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j]);
+        });
+        for (int j = 0; j < c; j++)
         {
             double s = 0, sx = 0;
             for (int i = 0; i < n; i++)
             {
-                (float a, float b) = Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j]);
-                s += a;
-                sx += b;
+                s += runDy[i * c + j];
+                sx += runDyXhat[i * c + j];
             }
             sumDy[j] = s;
             sumDyXhat[j] = sx;
-        });
+        }
+        BufferPool.Return(runDy);
+        BufferPool.Return(runDyXhat);
     }
 
     /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset (dx = … when not <paramref name="accumulate"/>).</summary>
@@ -118,11 +149,12 @@ internal static class BatchNormKernels
             });
             return;
         }
-        ForChannels(n * c * l, c, j =>
+        ForRows(n, c * l, (i0, i1) =>
         {
-            for (int i = 0; i < n; i++)
-                Runs.InputGradient(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
-                    k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l), accumulate);
+            for (int i = i0; i < i1; i++)
+                for (int j = 0; j < c; j++)
+                    Runs.InputGradient(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
+                        k[j], a[j], b[j], dx.AsSpan((i * c + j) * l, l), accumulate);
         });
     }
 
@@ -139,21 +171,12 @@ internal static class BatchNormKernels
         });
     }
 
-    /// <summary>Runs body(first row, end row) over contiguous ranges of the n rows, one per thread for large inputs.</summary>
-    private static void ForRows(int n, int c, Action<int, int> body)
+    /// <summary>Runs body(first row, end row) over contiguous ranges of the n rows (of <paramref name="rowLength"/>
+    /// elements), one per thread for large inputs.</summary>
+    private static void ForRows(int n, int rowLength, Action<int, int> body)
     {
-        int threads = Math.Min(n, Parallelism.ThreadsFor((long)n * c));
+        int threads = Math.Min(n, Parallelism.ThreadsFor((long)n * rowLength));
         Parallelism.For(threads, t => body(n * t / threads, n * (t + 1) / threads));
-    }
-
-    /// <summary>Runs body(channel) for every channel, channels split statically over threads for large inputs.</summary>
-    private static void ForChannels(int elements, int c, Action<int> body)
-    {
-        int threads = Math.Min(c, Parallelism.ThreadsFor(elements));
-        Parallelism.For(threads, t =>
-        {
-            for (int j = c * t / threads; j < c * (t + 1) / threads; j++) body(j);
-        });
     }
 
     /// <summary>Loops over one contiguous run with per-run scalars.</summary>
