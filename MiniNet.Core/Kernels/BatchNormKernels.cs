@@ -26,18 +26,37 @@ internal static class BatchNormKernels
         double m = (double)n * l;
         if (l == 1)
         {
-            float[] shift = x[..c], acc = new float[c], center = new float[c];
-            ForChannelRanges(n * c, c, (c0, width) =>
+            // Rows are summed in fixed blocks of RowBlock rows (whole blocks per thread), then the block sums are added
+            // per channel in double, in block order: the result does not depend on the thread count.
+            int blocks = (n + RowBlock - 1) / RowBlock;
+            float[] shift = x[..c], center = new float[c], partial = BufferPool.Rent(blocks * c);
+            ForRowBlocks(n, c, (b, i0, i1) =>
             {
-                for (int i = 0; i < n; i++) Rows.AddDifference(x.AsSpan(i * c + c0, width), shift.AsSpan(c0, width), acc.AsSpan(c0, width));
-                for (int j = c0; j < c0 + width; j++) { mean[j] = shift[j] + acc[j] / m; center[j] = (float)mean[j]; acc[j] = 0f; }
-                for (int i = 0; i < n; i++) Rows.AddSquaredDifference(x.AsSpan(i * c + c0, width), center.AsSpan(c0, width), acc.AsSpan(c0, width));
-                for (int j = c0; j < c0 + width; j++)
-                {
-                    double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
-                    variance[j] = Math.Max(acc[j] / m - error * error, 0);
-                }
+                Span<float> acc = partial.AsSpan(b * c, c);
+                acc.Clear();
+                for (int i = i0; i < i1; i++) Rows.AddDifference(x.AsSpan(i * c, c), shift, acc);
             });
+            for (int j = 0; j < c; j++)
+            {
+                double sum = 0;
+                for (int b = 0; b < blocks; b++) sum += partial[b * c + j];
+                mean[j] = shift[j] + sum / m;
+                center[j] = (float)mean[j];
+            }
+            ForRowBlocks(n, c, (b, i0, i1) =>
+            {
+                Span<float> acc = partial.AsSpan(b * c, c);
+                acc.Clear();
+                for (int i = i0; i < i1; i++) Rows.AddSquaredDifference(x.AsSpan(i * c, c), center, acc);
+            });
+            for (int j = 0; j < c; j++)
+            {
+                double squares = 0;
+                for (int b = 0; b < blocks; b++) squares += partial[b * c + j];
+                double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
+                variance[j] = Math.Max(squares / m - error * error, 0);
+            }
+            BufferPool.Return(partial);
             return;
         }
         // Each (image, channel) run is summed in float by whichever thread owns the image (whole images per thread
@@ -101,15 +120,30 @@ internal static class BatchNormKernels
     {
         if (l == 1)
         {
-            var accDy = new float[c];
-            var accDyXhat = new float[c];
-            ForChannelRanges(n * c, c, (c0, w) =>
+            // As in Statistics: fixed row blocks, then block sums in double in block order.
+            int blocks = (n + RowBlock - 1) / RowBlock;
+            float[] partialDy = BufferPool.Rent(blocks * c), partialDyXhat = BufferPool.Rent(blocks * c);
+            ForRowBlocks(n, c, (b, i0, i1) =>
             {
-                for (int i = 0; i < n; i++)
-                    Rows.AddGradientSums(x.AsSpan(i * c + c0, w), dy.AsSpan(i * c + c0, w), center.AsSpan(c0, w), invStd.AsSpan(c0, w),
-                        offset.AsSpan(c0, w), accDy.AsSpan(c0, w), accDyXhat.AsSpan(c0, w));
+                Span<float> accDy = partialDy.AsSpan(b * c, c), accDyXhat = partialDyXhat.AsSpan(b * c, c);
+                accDy.Clear();
+                accDyXhat.Clear();
+                for (int i = i0; i < i1; i++)
+                    Rows.AddGradientSums(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, accDy, accDyXhat);
             });
-            for (int j = 0; j < c; j++) { sumDy[j] = accDy[j]; sumDyXhat[j] = accDyXhat[j]; }
+            for (int j = 0; j < c; j++)
+            {
+                double s = 0, sx = 0;
+                for (int b = 0; b < blocks; b++)
+                {
+                    s += partialDy[b * c + j];
+                    sx += partialDyXhat[b * c + j];
+                }
+                sumDy[j] = s;
+                sumDyXhat[j] = sx;
+            }
+            BufferPool.Return(partialDy);
+            BufferPool.Return(partialDyXhat);
             return;
         }
         // As in Statistics: run sums by image-owning threads, then per-channel double sums in image order.
@@ -158,16 +192,16 @@ internal static class BatchNormKernels
         });
     }
 
-    /// <summary>Runs body(first channel, count) over contiguous channel ranges, one per thread for large inputs; ranges
-    /// are whole SIMD vectors wide (but for the last), so every lane sees the same arithmetic as one thread would do.</summary>
-    private static void ForChannelRanges(int elements, int c, Action<int, int> body)
+    /// <summary>Rows per block of the (N, C) reductions.</summary>
+    private const int RowBlock = 16;
+
+    /// <summary>Runs body(block, first row, end row) for every block of <see cref="RowBlock"/> rows, whole blocks per thread.</summary>
+    private static void ForRowBlocks(int n, int c, Action<int, int, int> body)
     {
-        int w = Vector<float>.Count, vectors = (c + w - 1) / w;
-        int threads = Math.Min(vectors, Parallelism.ThreadsFor(elements));
-        Parallelism.For(threads, t =>
+        int blocks = (n + RowBlock - 1) / RowBlock;
+        ForRows(blocks, RowBlock * c, (b0, b1) =>
         {
-            int c0 = Math.Min(c, vectors * t / threads * w), c1 = Math.Min(c, vectors * (t + 1) / threads * w);
-            if (c1 > c0) body(c0, c1 - c0);
+            for (int b = b0; b < b1; b++) body(b, b * RowBlock, Math.Min(n, (b + 1) * RowBlock));
         });
     }
 
