@@ -80,10 +80,11 @@ internal static class Pooling
     private static void MaxForward2x2Vector(float[] x, PoolWindow p, float[] y, Span<int> argmax)
     {
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, pairs = 2 * outPlane, ow = p.OutW;
-        if (t_pairMax is null || t_pairMax.Length < pairs)
+        if (t_pairMax is null || t_pairMax.Length < pairs + 8)
         {
-            t_pairMax = new float[pairs];
-            t_pairAt = new int[pairs];
+            // Eight spare elements: short rows are read eight wide (see below).
+            t_pairMax = new float[pairs + 8];
+            t_pairAt = new int[pairs + 8];
         }
         float[] pairMax = t_pairMax;
         int[] pairAt = t_pairAt!;
@@ -127,6 +128,16 @@ internal static class Pooling
                             .StoreUnsafe(ref argmax[o + ox]);
                         if (ox == ow - 8) break;
                     }
+                else if (plane < p.Last - 1 || oy < p.OutH - 1)
+                {
+                    // A row shorter than a vector: compute eight outputs; those past the row land on the next row
+                    // (or the next plane's first row), which this thread writes afterwards.
+                    Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper]), l = Vector256.LoadUnsafe(ref pairMax[lower]);
+                    Vector256<int> mask = Mask(l, u);
+                    Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o]);
+                    Vector256.ConditionalSelect(mask, Vector256.LoadUnsafe(ref pairAt[lower]), Vector256.LoadUnsafe(ref pairAt[upper]))
+                        .StoreUnsafe(ref argmax[o]);
+                }
                 else
                     for (; ox < ow; ox++)
                     {
