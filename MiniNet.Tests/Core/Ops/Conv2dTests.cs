@@ -40,6 +40,42 @@ public class Conv2dTests
     public void Conv2d_OneByOne_GradientsMatchNumerical() =>
         TensorAssert.GradientsMatch(v => v[0].Conv2d(v[1]), TestData.Uniform([2, 3, 3, 4], 7), TestData.Uniform([2, 3, 1, 1], 8));
 
+    [NonParallelizable]   // changes the global thread count for a moment
+    [TestCase(1, 64)]   // one large image: its products use every thread
+    [TestCase(4, 32)]   // images split over threads, each thread summing its own part of dW
+    public void Conv2d_ThreadedPaths_MatchOneThread(int n, int hw)
+    {
+        // Large enough (8 channels, 3×3 "same") that the batch takes a threaded path.
+        const int c = 8, o = 5;
+        Tensor x = TestData.Uniform([n, c, hw, hw], 11), w = TestData.Uniform([o, c, 3, 3], 12);
+        Tensor upstream = TestData.Uniform([n, o, hw, hw], 13);
+        (float[] Y, float[] Dx, float[] Dw) Run()
+        {
+            Tensor xi = x.Clone(), wi = w.Clone();
+            xi.RequiresGrad = true;
+            wi.RequiresGrad = true;
+            Tensor y = xi.Conv2d(wi, padding: 1);
+            (y * upstream).Sum().Backward();
+            return (y.ToArray(), xi.Grad!.ToArray(), wi.Grad!.ToArray());
+        }
+        var threaded = Run();
+        int saved = Threads.MaxCount;
+        try
+        {
+            Threads.MaxCount = 1;
+            var single = Run();
+            TensorAssert.Close(threaded.Y, single.Y, atol: 1e-5f, what: "y");
+            TensorAssert.Close(threaded.Dx, single.Dx, atol: 1e-5f, what: "dx");
+            TensorAssert.Close(threaded.Dw, single.Dw, atol: 1e-3f, rtol: 1e-5f, what: "dW");
+        }
+        finally
+        {
+            Threads.MaxCount = saved;
+        }
+        float[] expected = ConvReference.Forward(x.ToArray(), n, c, hw, hw, w.ToArray(), o, 3, 3, null, 1, 1, out _, out _);
+        TensorAssert.Close(threaded.Y, expected, atol: 1e-4f, rtol: 1e-4f, what: "y against direct loops");
+    }
+
     [Test]
     public void Conv2d_ManyImages_WeightGradientIsThreadCountIndependentInValue()
     {

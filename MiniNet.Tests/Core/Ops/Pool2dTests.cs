@@ -49,6 +49,7 @@ public class Pool2dTests
     [TestCase(1, 2, 15, 14)]   // odd height: the last row is never pooled
     [TestCase(3, 2, 14, 14)]   // short output rows (7)
     [TestCase(2, 1, 2, 8)]     // fewer than 16 pairs in a plane
+    [TestCase(32, 64, 14, 14)] // large enough to split planes over threads (short rows overflow into the next row)
     public void MaxPool2d_2x2_ValuesAndWinnersMatchRowMajorScan(int n, int c, int h, int w)
     {
         // Few distinct levels make ties common; some NaNs must win wherever they are.
