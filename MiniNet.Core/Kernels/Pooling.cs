@@ -113,7 +113,7 @@ internal static class Pooling
                     (pairMax[k], pairAt[k]) = (value, index);
                 }
             // Vertical: output (oy, ox) takes the larger of pair rows 2·oy (upper, wins ties) and 2·oy + 1.
-            int outBase = plane * outPlane;
+            int outBase = plane * outPlane, rangeEnd = p.Last * outPlane;
             for (int oy = 0; oy < p.OutH; oy++)
             {
                 int upper = 2 * oy * ow, lower = upper + ow, o = outBase + oy * ow, ox = 0;
@@ -128,10 +128,11 @@ internal static class Pooling
                             .StoreUnsafe(ref argmax[o + ox]);
                         if (ox == ow - 8) break;
                     }
-                else if (plane < p.Last - 1 || oy < p.OutH - 1)
+                else if (o + 8 <= rangeEnd)
                 {
-                    // A row shorter than a vector: compute eight outputs; those past the row land on the next row
-                    // (or the next plane's first row), which this thread writes afterwards.
+                    // A row shorter than a vector: compute eight outputs; those past the row land on later rows of
+                    // this thread's range (the next row, or the next plane's), which it writes afterwards. Near the
+                    // end of the range, where eight would overrun it, the scalar loop below runs instead.
                     Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper]), l = Vector256.LoadUnsafe(ref pairMax[lower]);
                     Vector256<int> mask = Mask(l, u);
                     Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o]);

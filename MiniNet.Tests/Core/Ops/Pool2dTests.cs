@@ -82,6 +82,23 @@ public class Pool2dTests
         Assert.That(x.Grad!.ToArray(), Is.EqualTo(expectedDx));
     }
 
+    [TestCase(1, 4, 4)]     // the whole output is shorter than one vector
+    [TestCase(3, 2, 8)]     // one output row per plane
+    [TestCase(2, 6, 2)]     // one output column
+    [TestCase(2, 14, 14)]   // rows of 7
+    public void MaxPool2d_2x2_WritesNothingPastItsPlanes(int planes, int h, int w)
+    {
+        // Short output rows are computed eight wide; the overflow must stay inside the planes being pooled.
+        const float sentinel = 12345f;
+        int outputs = planes * (h / 2) * (w / 2);
+        float[] x = TestData.Array(planes * h * w, 14);
+        float[] y = Enumerable.Repeat(sentinel, outputs + 16).ToArray(), winners = Enumerable.Repeat(sentinel, outputs + 16).ToArray();
+        MiniNet.Kernels.Pooling.MaxForward(x, new MiniNet.Kernels.PoolWindow(h, w, 2, 2, 0, h / 2, w / 2, 0, planes), y, winners);
+        Assert.That(y[outputs..], Is.All.EqualTo(sentinel), "values past the output");
+        Assert.That(winners[outputs..], Is.All.EqualTo(sentinel), "winners past the output");
+        Assert.That(y[..outputs], Has.None.EqualTo(sentinel));
+    }
+
     [TestCase(2, 2, 0)]
     [TestCase(3, 2, 0)]
     [TestCase(3, 1, 1)]
