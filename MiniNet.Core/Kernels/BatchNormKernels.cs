@@ -6,16 +6,17 @@ namespace MiniNet.Kernels;
 // Batch-normalization kernels over x viewed as (N, C, L): channel c's values are x[n, c, l] for all n, l (m = N·L).
 //
 // Statistics take two passes: Σ(x − s) with s = the channel's first value, then Σ(x − center)² with center = μ in
-// float. With L > 1 each pass accumulates in float SIMD lanes over one (n, c) plane and adds the plane's total into a
-// double per channel; with L = 1 one float lane per channel accumulates over the N rows. Thanks to the shift,
-// neither a large mean nor a long batch loses precision. x̂ = (x − center)·invStd + offset, where offset carries μ's rounding error (x − center is exact near μ).
+// float. Each pass fills a table of float partial sums, one row per (n, c) plane when L > 1 (SIMD lanes along the
+// plane) or per block of RowBlock rows when L = 1 (one lane per channel, down the block's rows), and then adds each
+// channel's column of the table in double, in row order. Thanks to the shift, neither a large mean nor a long batch
+// loses precision, and the result does not depend on the thread count. x̂ = (x − center)·invStd + offset, where
+// offset carries μ's rounding error (x − center is exact near μ).
 // Backward: dx += k·(dy − a − x̂·b) with k = γ/σ, a = mean(dy), b = mean(dy·x̂); dγ = Σ dy·x̂, dβ = Σ dy.
 //
-// Layouts: with L = 1 the channels are contiguous along each row, so the loops run along rows with one SIMD lane per
-// channel. Otherwise the loops run along each (n, c) plane, channels split statically over threads: each channel's
-// sums are formed in a fixed order, so results never depend on scheduling. The kernels stream memory with little
-// arithmetic per element, so they use the hardware vector width of System.Numerics.Vector<float> rather than a
-// separate Vector512 path (not measured against one).
+// Threads: every pass splits whole images (L > 1) or whole rows (L = 1) over threads, so each thread streams through
+// contiguous memory (splitting a row's channels between threads measured three times slower). The kernels stream
+// memory with little arithmetic per element, so they use the hardware vector width of System.Numerics.Vector<float>
+// rather than a separate Vector512 path (not measured against one).
 // Reference twin: Kernels/Reference/BatchNormReference.cs.
 internal static class BatchNormKernels
 {
@@ -24,72 +25,58 @@ internal static class BatchNormKernels
     {
         Debug.Assert(x.Length >= n * c * l && mean.Length == c && variance.Length == c);
         double m = (double)n * l;
+        int rows = TableRows(n, l);
+        float[] table = BufferPool.Rent(rows * c), first = new float[c], center = new float[c];
+        for (int j = 0; j < c; j++) first[j] = x[j * l];   // a value of the channel, subtracted before summing
+        SumDifferences(x, n, c, l, first, squared: false, table);
+        for (int j = 0; j < c; j++)
+        {
+            mean[j] = first[j] + ColumnSum(table, rows, c, j) / m;
+            center[j] = (float)mean[j];
+        }
+        SumDifferences(x, n, c, l, center, squared: true, table);
+        for (int j = 0; j < c; j++)
+        {
+            double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
+            variance[j] = Math.Max(ColumnSum(table, rows, c, j) / m - error * error, 0);
+        }
+        BufferPool.Return(table);
+    }
+
+    /// <summary>Rows of the partial-sum tables: one per image when L &gt; 1, one per block of rows when L = 1.</summary>
+    private static int TableRows(int n, int l) => l == 1 ? (n + RowBlock - 1) / RowBlock : n;
+
+    /// <summary>Σ table[r, j] over the table's rows, in double, in row order.</summary>
+    private static double ColumnSum(float[] table, int rows, int c, int j)
+    {
+        double sum = 0;
+        for (int r = 0; r < rows; r++) sum += table[r * c + j];
+        return sum;
+    }
+
+    /// <summary>table[r, j] = Σ (x − s[j]) over the values of channel j in table row r, or Σ (x − s[j])² when
+    /// <paramref name="squared"/>.</summary>
+    private static void SumDifferences(float[] x, int n, int c, int l, float[] s, bool squared, float[] table)
+    {
         if (l == 1)
-        {
-            // Rows are summed in fixed blocks of RowBlock rows (whole blocks per thread), then the block sums are added
-            // per channel in double, in block order: the result does not depend on the thread count.
-            int blocks = (n + RowBlock - 1) / RowBlock;
-            float[] shift = x[..c], center = new float[c], partial = BufferPool.Rent(blocks * c);
             ForRowBlocks(n, c, (b, i0, i1) =>
             {
-                Span<float> acc = partial.AsSpan(b * c, c);
+                Span<float> acc = table.AsSpan(b * c, c);
                 acc.Clear();
-                for (int i = i0; i < i1; i++) Rows.AddDifference(x.AsSpan(i * c, c), shift, acc);
+                for (int i = i0; i < i1; i++)
+                    if (squared) Rows.AddSquaredDifference(x.AsSpan(i * c, c), s, acc);
+                    else Rows.AddDifference(x.AsSpan(i * c, c), s, acc);
             });
-            for (int j = 0; j < c; j++)
+        else
+            ForRows(n, c * l, (i0, i1) =>
             {
-                double sum = 0;
-                for (int b = 0; b < blocks; b++) sum += partial[b * c + j];
-                mean[j] = shift[j] + sum / m;
-                center[j] = (float)mean[j];
-            }
-            ForRowBlocks(n, c, (b, i0, i1) =>
-            {
-                Span<float> acc = partial.AsSpan(b * c, c);
-                acc.Clear();
-                for (int i = i0; i < i1; i++) Rows.AddSquaredDifference(x.AsSpan(i * c, c), center, acc);
+                for (int i = i0; i < i1; i++)
+                    for (int j = 0; j < c; j++)
+                    {
+                        ReadOnlySpan<float> run = x.AsSpan((i * c + j) * l, l);
+                        table[i * c + j] = squared ? Runs.SumSquaredDifference(run, s[j]) : Runs.SumDifference(run, s[j]);
+                    }
             });
-            for (int j = 0; j < c; j++)
-            {
-                double squares = 0;
-                for (int b = 0; b < blocks; b++) squares += partial[b * c + j];
-                double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
-                variance[j] = Math.Max(squares / m - error * error, 0);
-            }
-            BufferPool.Return(partial);
-            return;
-        }
-        // Each (image, channel) run is summed in float by whichever thread owns the image (whole images per thread
-        // stream through memory); the run sums are then added per channel in double, in image order, so the result
-        // does not depend on the thread count.
-        float[] runSums = BufferPool.Rent(n * c);
-        float[] firsts = new float[c], centers = new float[c];
-        for (int j = 0; j < c; j++) firsts[j] = x[j * l];   // a value of the channel, subtracted before summing
-        ForRows(n, c * l, (i0, i1) =>
-        {
-            for (int i = i0; i < i1; i++)
-                for (int j = 0; j < c; j++) runSums[i * c + j] = Runs.SumDifference(x.AsSpan((i * c + j) * l, l), firsts[j]);
-        });
-        for (int j = 0; j < c; j++)
-        {
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += runSums[i * c + j];
-            mean[j] = firsts[j] + sum / m;
-            centers[j] = (float)mean[j];
-        }
-        ForRows(n, c * l, (i0, i1) =>
-        {
-            for (int i = i0; i < i1; i++)
-                for (int j = 0; j < c; j++) runSums[i * c + j] = Runs.SumSquaredDifference(x.AsSpan((i * c + j) * l, l), centers[j]);
-        });
-        for (int j = 0; j < c; j++)
-        {
-            double squares = 0;
-            for (int i = 0; i < n; i++) squares += runSums[i * c + j];
-            double error = mean[j] - centers[j];
-            variance[j] = Math.Max(squares / m - error * error, 0);
-        }
-        BufferPool.Return(runSums);
     }
 
     /// <summary>y[n, c, l] = (x[n, c, l] − center[c])·scale[c] + shift[c].</summary>
@@ -97,7 +84,6 @@ internal static class BatchNormKernels
     {
         if (l == 1)
         {
-            // Whole rows per thread: splitting each row's channels between threads measured three times slower.
             ForRows(n, c, (i0, i1) =>
             {
                 for (int i = i0; i < i1; i++)
@@ -105,7 +91,6 @@ internal static class BatchNormKernels
             });
             return;
         }
-        // Whole images per thread: each thread streams through contiguous memory.
         ForRows(n, c * l, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
@@ -118,56 +103,33 @@ internal static class BatchNormKernels
     public static void BackwardSums(float[] x, float[] dy, int n, int c, int l, float[] center, float[] invStd, float[] offset,
         double[] sumDy, double[] sumDyXhat)
     {
+        // As in Statistics: tables of float partial sums, then each channel's column in double, in row order.
+        int rows = TableRows(n, l);
+        float[] tableDy = BufferPool.Rent(rows * c), tableDyXhat = BufferPool.Rent(rows * c);
         if (l == 1)
-        {
-            // As in Statistics: fixed row blocks, then block sums in double in block order.
-            int blocks = (n + RowBlock - 1) / RowBlock;
-            float[] partialDy = BufferPool.Rent(blocks * c), partialDyXhat = BufferPool.Rent(blocks * c);
             ForRowBlocks(n, c, (b, i0, i1) =>
             {
-                Span<float> accDy = partialDy.AsSpan(b * c, c), accDyXhat = partialDyXhat.AsSpan(b * c, c);
+                Span<float> accDy = tableDy.AsSpan(b * c, c), accDyXhat = tableDyXhat.AsSpan(b * c, c);
                 accDy.Clear();
                 accDyXhat.Clear();
                 for (int i = i0; i < i1; i++)
                     Rows.AddGradientSums(x.AsSpan(i * c, c), dy.AsSpan(i * c, c), center, invStd, offset, accDy, accDyXhat);
             });
-            for (int j = 0; j < c; j++)
+        else
+            ForRows(n, c * l, (i0, i1) =>
             {
-                double s = 0, sx = 0;
-                for (int b = 0; b < blocks; b++)
-                {
-                    s += partialDy[b * c + j];
-                    sx += partialDyXhat[b * c + j];
-                }
-                sumDy[j] = s;
-                sumDyXhat[j] = sx;
-            }
-            BufferPool.Return(partialDy);
-            BufferPool.Return(partialDyXhat);
-            return;
-        }
-        // As in Statistics: run sums by image-owning threads, then per-channel double sums in image order.
-        float[] runDy = BufferPool.Rent(n * c), runDyXhat = BufferPool.Rent(n * c);
-        ForRows(n, c * l, (i0, i1) =>
-        {
-            for (int i = i0; i < i1; i++)
-                for (int j = 0; j < c; j++)
-                    (runDy[i * c + j], runDyXhat[i * c + j]) =
-                        Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j]);
-        });
+                for (int i = i0; i < i1; i++)
+                    for (int j = 0; j < c; j++)
+                        (tableDy[i * c + j], tableDyXhat[i * c + j]) =
+                            Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j]);
+            });
         for (int j = 0; j < c; j++)
         {
-            double s = 0, sx = 0;
-            for (int i = 0; i < n; i++)
-            {
-                s += runDy[i * c + j];
-                sx += runDyXhat[i * c + j];
-            }
-            sumDy[j] = s;
-            sumDyXhat[j] = sx;
+            sumDy[j] = ColumnSum(tableDy, rows, c, j);
+            sumDyXhat[j] = ColumnSum(tableDyXhat, rows, c, j);
         }
-        BufferPool.Return(runDy);
-        BufferPool.Return(runDyXhat);
+        BufferPool.Return(tableDy);
+        BufferPool.Return(tableDyXhat);
     }
 
     /// <summary>dx += k[c]·(dy − a[c] − x̂·b[c]) with x̂ = (x − center)·invStd + offset (dx = … when not <paramref name="accumulate"/>).</summary>
