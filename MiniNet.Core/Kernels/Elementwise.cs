@@ -6,8 +6,9 @@ using System.Runtime.Intrinsics;
 namespace MiniNet.Kernels;
 
 // Elementwise kernels that TensorPrimitives lacks, mostly the "dx += dy·f'(·)" steps of backward passes.
-// Algorithm: one loop driver (Accumulate) walks the spans in Vector512, then Vector256 steps, then a scalar tail,
-// calling a struct's static Invoke overloads so the JIT inlines each op's math into the loop.
+// Algorithm: one loop driver (Run) walks the spans in Vector512, then Vector256 steps, then a scalar tail, calling a
+// struct's static Invoke overloads so the JIT inlines each op's math into the loop, and adds to or overwrites the
+// destination.
 // Reference twin: Kernels/Reference/ElementwiseReference.cs.
 
 /// <summary>A binary elementwise function written once per vector width.</summary>
@@ -27,33 +28,15 @@ internal static class Elementwise
     {
         Debug.Assert(a.Length >= length && b.Length >= length && destination.Length >= length);
         Parallelism.ForSlices(length, (start, count) =>
-        {
-            if (accumulate) Accumulate<TOp>(a.AsSpan(start, count), b.AsSpan(start, count), destination.AsSpan(start, count));
-            else Store<TOp>(a.AsSpan(start, count), b.AsSpan(start, count), destination.AsSpan(start, count));
-        });
-    }
-
-    /// <summary>destination[i] = TOp(a[i], b[i]) for every i.</summary>
-    public static void Store<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
-        where TOp : IBinaryOp
-    {
-        Debug.Assert(a.Length == destination.Length && b.Length == destination.Length);
-        ref float pa = ref MemoryMarshal.GetReference(a);
-        ref float pb = ref MemoryMarshal.GetReference(b);
-        ref float pd = ref MemoryMarshal.GetReference(destination);
-        int n = destination.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-                TOp.Invoke(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-                TOp.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i));
+            Run<TOp>(a.AsSpan(start, count), b.AsSpan(start, count), destination.AsSpan(start, count), accumulate));
     }
 
     /// <summary>destination[i] += TOp(a[i], b[i]) for every i.</summary>
     public static void Accumulate<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
+        where TOp : IBinaryOp => Run<TOp>(a, b, destination, accumulate: true);
+
+    /// <summary>The loop driver: destination[i] (+)= TOp(a[i], b[i]).</summary>
+    private static void Run<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination, bool accumulate)
         where TOp : IBinaryOp
     {
         Debug.Assert(a.Length == destination.Length && b.Length == destination.Length);
@@ -65,22 +48,25 @@ internal static class Elementwise
         {
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
-                var d = Vector512.LoadUnsafe(ref pd, (nuint)i);
-                (d + TOp.Invoke(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i)))
-                    .StoreUnsafe(ref pd, (nuint)i);
+                var r = TOp.Invoke(Vector512.LoadUnsafe(ref pa, (nuint)i), Vector512.LoadUnsafe(ref pb, (nuint)i));
+                if (accumulate) r += Vector512.LoadUnsafe(ref pd, (nuint)i);
+                r.StoreUnsafe(ref pd, (nuint)i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
         {
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
-                var d = Vector256.LoadUnsafe(ref pd, (nuint)i);
-                (d + TOp.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i)))
-                    .StoreUnsafe(ref pd, (nuint)i);
+                var r = TOp.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i));
+                if (accumulate) r += Vector256.LoadUnsafe(ref pd, (nuint)i);
+                r.StoreUnsafe(ref pd, (nuint)i);
             }
         }
         for (; i < n; i++)
-            Unsafe.Add(ref pd, i) += TOp.Invoke(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i));
+        {
+            float r = TOp.Invoke(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i));
+            Unsafe.Add(ref pd, i) = accumulate ? Unsafe.Add(ref pd, i) + r : r;
+        }
     }
 }
 

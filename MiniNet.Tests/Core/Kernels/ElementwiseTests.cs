@@ -41,6 +41,20 @@ public class ElementwiseTests
         TensorAssert.Close(simd, scalar, atol: 1e-6f, rtol: 1e-6f, what: name);
     }
 
+    [TestCase(0), TestCase(67), TestCase(300_001)]   // the last is split over threads
+    public void Apply_OverwritesOrAdds_LikeTheScalarTwin(int length)
+    {
+        float[] x = TestData.Array(length, 6), dy = TestData.Array(length, 7), start = TestData.Array(length, 8);
+        float[] added = (float[])start.Clone(), expectedAdded = (float[])start.Clone(), expectedWritten = new float[length];
+        float[] written = Enumerable.Repeat(float.NaN, length).ToArray();   // an untouched gradient holds anything
+        Elementwise.Apply<ReluGrad>(x, dy, added, length, accumulate: true);
+        Elementwise.Apply<ReluGrad>(x, dy, written, length, accumulate: false);
+        ElementwiseReference.ReluGrad(x, dy, expectedAdded);
+        ElementwiseReference.ReluGrad(x, dy, expectedWritten);
+        Assert.That(added, Is.EqualTo(expectedAdded));
+        Assert.That(written, Is.EqualTo(expectedWritten));
+    }
+
     [Test]
     public void Accumulate_InPlace_DestinationAliasesInput()
     {
