@@ -90,6 +90,7 @@ internal static class Pooling
         int[] pairAt = t_pairAt!;
         Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<int> odds = evens + Vector512<int>.One;
+        int rangeEnd = p.Last * outPlane;   // this call's outputs end here
         for (int plane = p.First; plane < p.Last; plane++)
         {
             int inBase = plane * inPlane;
@@ -113,32 +114,22 @@ internal static class Pooling
                     (pairMax[k], pairAt[k]) = (value, index);
                 }
             // Vertical: output (oy, ox) takes the larger of pair rows 2·oy (upper, wins ties) and 2·oy + 1.
-            int outBase = plane * outPlane, rangeEnd = p.Last * outPlane;
+            int outBase = plane * outPlane;
             for (int oy = 0; oy < p.OutH; oy++)
             {
                 int upper = 2 * oy * ow, lower = upper + ow, o = outBase + oy * ow, ox = 0;
                 if (ow >= 8)
                     for (; ; ox += 8)
                     {
-                        if (ox > ow - 8) ox = ow - 8;
-                        Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper + ox]), l = Vector256.LoadUnsafe(ref pairMax[lower + ox]);
-                        Vector256<int> mask = Mask(l, u);
-                        Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o + ox]);
-                        Vector256.ConditionalSelect(mask, Vector256.LoadUnsafe(ref pairAt[lower + ox]), Vector256.LoadUnsafe(ref pairAt[upper + ox]))
-                            .StoreUnsafe(ref argmax[o + ox]);
+                        if (ox > ow - 8) ox = ow - 8;   // the last step overlaps the previous one
+                        LargerOfRows8(pairMax, pairAt, upper + ox, lower + ox, y, argmax, o + ox);
                         if (ox == ow - 8) break;
                     }
                 else if (o + 8 <= rangeEnd)
-                {
                     // A row shorter than a vector: compute eight outputs; those past the row land on later rows of
                     // this thread's range (the next row, or the next plane's), which it writes afterwards. Near the
                     // end of the range, where eight would overrun it, the scalar loop below runs instead.
-                    Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper]), l = Vector256.LoadUnsafe(ref pairMax[lower]);
-                    Vector256<int> mask = Mask(l, u);
-                    Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o]);
-                    Vector256.ConditionalSelect(mask, Vector256.LoadUnsafe(ref pairAt[lower]), Vector256.LoadUnsafe(ref pairAt[upper]))
-                        .StoreUnsafe(ref argmax[o]);
-                }
+                    LargerOfRows8(pairMax, pairAt, upper, lower, y, argmax, o);
                 else
                     for (; ox < ow; ox++)
                     {
@@ -151,10 +142,23 @@ internal static class Pooling
         }
     }
 
+    /// <summary>Eight outputs from o: the larger of pair-maxima at <paramref name="upper"/> (wins ties) and
+    /// <paramref name="lower"/>, with its input index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LargerOfRows8(float[] pairMax, int[] pairAt, int upper, int lower, float[] y, Span<int> argmax, int o)
+    {
+        Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper]), l = Vector256.LoadUnsafe(ref pairMax[lower]);
+        Vector256<int> mask = Mask(l, u);
+        Vector256.ConditionalSelect(mask.AsSingle(), l, u).StoreUnsafe(ref y[o]);
+        Vector256.ConditionalSelect(mask, Vector256.LoadUnsafe(ref pairAt[lower]), Vector256.LoadUnsafe(ref pairAt[upper]))
+            .StoreUnsafe(ref argmax[o]);
+    }
+
     /// <summary>Lanes where b should replace a (b &gt; a, or b is NaN and a is not) are all ones.</summary>
     private static Vector512<int> Mask(Vector512<float> b, Vector512<float> a) =>
         (Vector512.GreaterThan(b, a) | (~Vector512.Equals(b, b) & Vector512.Equals(a, a))).AsInt32();
 
+    /// <summary>The Vector256 form of <see cref="Mask(Vector512{float}, Vector512{float})"/>.</summary>
     private static Vector256<int> Mask(Vector256<float> b, Vector256<float> a) =>
         (Vector256.GreaterThan(b, a) | (~Vector256.Equals(b, b) & Vector256.Equals(a, a))).AsInt32();
 
