@@ -139,12 +139,19 @@ public partial class Tensor
     private Tensor? _spareGrad;
     private bool _gradDeferred;
 
-    /// <summary>Drops the gradient, as PyTorch's <c>zero_grad(set_to_none=True)</c>: <see cref="Grad"/> becomes null
-    /// until the next backward pass. The buffer is kept and reused by that pass, which writes the new gradient into it
-    /// without clearing it first (so training allocates nothing and saves a memory pass). Do not hold on to the old
-    /// <see cref="Grad"/> tensor across this call: its contents change.</summary>
-    public void ReleaseGrad()
+    /// <summary>Clears the gradient in place, keeping its buffer (what optimizers' and modules' <c>ZeroGrad</c> do for
+    /// each parameter).</summary>
+    /// <param name="setToNone">Drop the gradient instead, as PyTorch's <c>zero_grad(set_to_none=True)</c>:
+    /// <see cref="Grad"/> becomes null until the next backward pass. The buffer is kept and reused by that pass, which
+    /// writes the new gradient into it without clearing it first (so training allocates nothing and saves a memory
+    /// pass). Do not hold on to the old <see cref="Grad"/> tensor across such a call: its contents change.</param>
+    public void ZeroGrad(bool setToNone = false)
     {
+        if (!setToNone)
+        {
+            Grad?.Data.Clear();
+            return;
+        }
         if (_gradDeferred && _grad is null) return;   // an engine gradient never touched: nothing to keep
         _spareGrad = _grad ?? _spareGrad;
         _grad = null;
@@ -158,7 +165,7 @@ public partial class Tensor
         _gradDeferred = true;
     }
 
-    /// <summary>Makes sure a leaf has a gradient to accumulate into: its own, the buffer kept by <see cref="ReleaseGrad"/>
+    /// <summary>Makes sure a leaf has a gradient to accumulate into: its own, the buffer kept by <see cref="ZeroGrad"/>
     /// (cleared or overwritten on first touch), or new zeros.</summary>
     internal void PrepareLeafGrad()
     {

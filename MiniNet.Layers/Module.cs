@@ -135,13 +135,11 @@ public abstract class Module
     }
 
     /// <summary>Clears every parameter's gradient in place (keeping the buffers, so training allocates no new ones).</summary>
-    /// <param name="setToNone">Drop the gradients instead (<see cref="Tensor.ReleaseGrad"/>, PyTorch's
+    /// <param name="setToNone">Drop the gradients instead (<see cref="Tensor.ZeroGrad"/>, PyTorch's
     /// <c>set_to_none=True</c>): the next backward pass writes into the kept buffers without clearing them first.</param>
     public void ZeroGrad(bool setToNone = false)
     {
-        foreach (Parameter p in Parameters())
-            if (setToNone) p.ReleaseGrad();
-            else p.Grad?.Data.Clear();
+        foreach (Parameter p in Parameters()) p.ZeroGrad(setToNone);
     }
 
     /// <summary>Parameters and buffers by dotted name, in PyTorch's order. The tensors are the live ones, not copies.</summary>

@@ -67,15 +67,13 @@ public abstract class Optimizer
     protected virtual void AfterStep() { }
 
     /// <summary>Clears every parameter's gradient in place (the buffers stay, so training allocates none).</summary>
-    /// <param name="setToNone">Drop the gradients instead (<see cref="Tensor.ReleaseGrad"/>, PyTorch's
+    /// <param name="setToNone">Drop the gradients instead (<see cref="Tensor.ZeroGrad"/>, PyTorch's
     /// <c>set_to_none=True</c>): the next backward pass writes into the kept buffers without clearing them first, and a
     /// parameter it does not reach keeps a null gradient, which <see cref="Step"/> skips.</param>
     public void ZeroGrad(bool setToNone = false)
     {
         foreach (ParamGroup g in _groups)
-            foreach (Tensor p in g.Parameters)
-                if (setToNone) p.ReleaseGrad();
-                else p.Grad?.Data.Clear();
+            foreach (Tensor p in g.Parameters) p.ZeroGrad(setToNone);
     }
 
     /// <summary>Registers a named state tensor (e.g. <c>state.3.momentum_buffer</c>) included in <see cref="StateDict"/>.</summary>
