@@ -10,10 +10,9 @@ internal static class OptimizerKernels
     /// <summary>SGD with momentum, PyTorch's rule after the first step: v ← μ·v + (1 − dampening)·g; p ← p − lr·v.</summary>
     public static void SgdMomentum(float[] p, float[] g, float[] v, int length, float lr, float momentum, float dampening)
     {
-        int threads = Parallelism.ThreadsFor(length);
-        Parallelism.For(threads, t =>
+        Parallelism.ForSlices(length, (start, count) =>
         {
-            int start = (int)((long)length * t / threads), end = (int)((long)length * (t + 1) / threads);
+            int end = start + count;
             var vm = new Vector<float>(momentum);
             var vg = new Vector<float>(1f - dampening);
             var vlr = new Vector<float>(-lr);

@@ -48,9 +48,9 @@ public static partial class Ops
         Parallelism.For(split.Threads, t =>
         {
             float[] scratch = BufferPool.Rent(columnSize);
+            Span<float> columns = scratch.AsSpan(0, columnSize);
             for (int i = split.First(t); i < split.First(t + 1); i++)
             {
-                Span<float> columns = scratch.AsSpan(0, columnSize);
                 g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
                 // (O, R)·(R, oH·oW) → image i's block of y.
                 Gemm.Multiply(false, false, o, plane, rows, ws, rows, columns, plane, ys.AsSpan(i * o * plane, o * plane), plane,
@@ -77,13 +77,12 @@ public static partial class Ops
                     for (int ch = 0; ch < o; ch++) db[ch] += TensorPrimitives.Sum(dys.AsSpan((i * o + ch) * plane, plane));
             }
             bool needW = weight.RequiresGrad, needX = x.RequiresGrad;
-            if (!needW && !needX) return;
+            if ((!needW && !needX) || n == 0) return;   // an empty batch adds nothing (untouched gradients read as zeros)
             bool accumulateX = false;
             float[]? dx = needX ? x.AcquireGrad(out accumulateX).Storage : null;
             // Thread 0 adds into dW directly; the others sum into their own buffers, added in thread order below.
             bool accumulateW = true;
             float[]? dw = needW ? weight.AcquireGrad(out accumulateW).Storage : null;
-            if (needW && !accumulateW && n == 0) dw.AsSpan(0, o * rows).Clear();   // no image writes it
             var partial = new float[]?[split.Threads];
             for (int t = 1; t < split.Threads && needW; t++) partial[t] = BufferPool.Rent(o * rows);
             Parallelism.For(split.Threads, t =>
@@ -137,7 +136,7 @@ public static partial class Ops
         public static ImageSplit For(int images, long columnFloats)
         {
             int threads = Parallelism.ThreadsFor(columnFloats);
-            return images >= threads ? new ImageSplit(images, Math.Max(1, Math.Min(images, threads)), false) : new ImageSplit(images, 1, true);
+            return images >= threads ? new ImageSplit(images, threads, false) : new ImageSplit(images, 1, true);
         }
 
         /// <summary>The first image of thread t (and one past the last image of thread t − 1).</summary>
