@@ -14,6 +14,10 @@ namespace MiniNet.Kernels;
 // the transposes, so no operand is ever copied transposed. Edge tiles are zero-padded in the packed buffers
 // and written back through a small stack tile.
 //
+// Epilogue: a product that feeds a per-column affine map and an activation (a linear layer followed by an inference-mode
+// BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
+// in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
+//
 // Threads: the larger of m and n is cut into one contiguous part per thread (in whole tiles); each thread
 // packs its own operands, and every element of C is summed in the same order whatever the split. When k dwarfs
 // m and n (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own
@@ -41,25 +45,61 @@ internal static unsafe class Gemm
     /// <param name="parallel">Allow several threads (callers already running in parallel pass false).</param>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        bool accumulate, bool parallel = true)
+        bool accumulate, bool parallel = true) =>
+        Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, default, parallel);
+
+    /// <summary>c[i, j] = act(c'[i, j]·scale[j] + shift[j]) with c' the product above: the epilogue is applied to each
+    /// tile of C as soon as its sum is complete.</summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        bool accumulate, GemmEpilogue epilogue, bool parallel = true)
     {
         Debug.Assert(m >= 0 && n >= 0 && k >= 0);
+        Debug.Assert(!epilogue.IsActive || (epilogue.Scale.Length >= n && epilogue.Shift.Length >= n));
         if (m == 0 || n == 0) return;
-        if (k == 0)
+        fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
         {
-            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-            return;
+            var epi = new Epilogue(epilogue.IsActive ? ps : null, pt, epilogue.Activation);
+            if (k == 0)
+            {
+                if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+                ApplyAfterwards(c, m, n, ldc, epi);
+                return;
+            }
+            if (!s_avx256)
+            {
+                Reference.GemmReference.Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+                ApplyAfterwards(c, m, n, ldc, epi);
+                return;
+            }
+            MultiplyPacked(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, epi, parallel);
         }
-        if (!s_avx256)
-        {
-            Reference.GemmReference.Multiply(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
-            return;
-        }
+    }
 
+    private static void ApplyAfterwards(Span<float> c, int m, int n, int ldc, in Epilogue epi)
+    {
+        if (!epi.IsActive) return;
+        fixed (float* pc = c) ApplyEpilogue(pc, ldc, m, n, 0, epi);
+    }
+
+    private static void MultiplyPacked(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        bool accumulate, Epilogue epi, bool parallel)
+    {
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi);
             int threads = parallel && (long)m * n * k >= ParallelThreshold ? Parallelism.MaxThreads : 1;
+            if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512)
+            {
+                // A classifier's few outputs: dot products of contiguous rows, no packing (see RowDots).
+                int blocks = (m + 3) / 4;
+                threads = Math.Min(threads, blocks);
+                if (threads == 1) RowDots(p, 0, m);
+                else
+                    Parallelism.For(threads, t => RowDots(p, Math.Min(m, blocks * t / threads * 4), Math.Min(m, blocks * (t + 1) / threads * 4)));
+                return;
+            }
             if (threads == 1)
             {
                 Run(p, 0, m, 0, n);
@@ -68,6 +108,7 @@ internal static unsafe class Gemm
             if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads)
             {
                 SplitK(p, threads);
+                ApplyEpilogue(pc, ldc, m, n, 0, epi);   // after the parts are added
                 return;
             }
             // Split the larger dimension in whole tiles.
@@ -86,11 +127,55 @@ internal static unsafe class Gemm
     }
 
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default)
     {
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
         public readonly float* A = a, B = b, C = c;
+        public readonly Epilogue Epilogue = epilogue;
+    }
+
+    /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
+    private readonly struct Epilogue(float* scale, float* shift, GemmActivation activation)
+    {
+        public readonly float* Scale = scale, Shift = shift;
+        public readonly GemmActivation Activation = activation;
+        public bool IsActive => Scale != null;
+    }
+
+    /// <summary>c[r, j] = act(c[r, j]·scale[col0 + j] + shift[col0 + j]) for r &lt; rows, j &lt; cols.</summary>
+    private static void ApplyEpilogue(float* c, int ldc, int rows, int cols, int col0, in Epilogue e)
+    {
+        if (!e.IsActive) return;
+        float* scale = e.Scale + col0, shift = e.Shift + col0;
+        bool relu = e.Activation == GemmActivation.Relu;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (long)r * ldc;
+            int j = 0;
+            if (s_avx512)
+                for (; j + 16 <= cols; j += 16)
+                {
+                    var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), Vector512.Load(scale + j), Vector512.Load(shift + j));
+                    Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
+                }
+            if (s_avx256)
+                for (; j + 8 <= cols; j += 8)
+                {
+                    var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), Vector256.Load(scale + j), Vector256.Load(shift + j));
+                    Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
+                }
+            for (; j < cols; j++)
+            {
+                float v = MathF.FusedMultiplyAdd(row[j], scale[j], shift[j]);
+                row[j] = relu ? MathF.Max(v, 0f) : v;
+            }
+            if (e.Activation == GemmActivation.Sigmoid)
+            {
+                var span = new Span<float>(row, cols);
+                System.Numerics.Tensors.TensorPrimitives.Sigmoid(span, span);
+            }
+        }
     }
 
     /// <summary>Each thread multiplies over its own slice of k (whole KC blocks); thread 0 writes C, the others a pooled
@@ -147,6 +232,7 @@ internal static unsafe class Gemm
                 {
                     int kc = Math.Min(kStep, p.K - pc);
                     bool accumulate = p.Accumulate || pc > 0;
+                    bool last = pc + kc >= p.K;
                     PackB(p, pc, kc, jc, nc, pb);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
@@ -165,12 +251,79 @@ internal static unsafe class Gemm
                                     MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
                                 else
                                     EdgeTile(kc, aPanel, bPanel, cTile, p.Ldc, mTile, nTile, accumulate);
+                                if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, jc + jr, p.Epilogue);
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Products at most this wide with a transposed B (x·Wᵀ for a layer with few outputs) run as row dot products.</summary>
+    private const int NarrowN = 16;
+
+    /// <summary>Rows i0..i1 of C = A·Bᵀ for a narrow B: c[i, j] is the dot product of row i of A and row j of B, both
+    /// contiguous, so nothing is packed (the packed path would pad n to a 32-wide tile and copy all of A). Blocks of
+    /// 4 rows × 4 columns keep 16 accumulators; B's few rows stay in L1 while each block of A's rows is read once per
+    /// 4 columns.</summary>
+    private static void RowDots(in Problem p, int i0, int i1)
+    {
+        int k = p.K, kv = k & ~15;
+        float* sums = stackalloc float[16];
+        for (int i = i0; i < i1; i += 4)
+        {
+            int rows = Math.Min(4, i1 - i);
+            for (int j = 0; j < p.N; j += 4)
+            {
+                int cols = Math.Min(4, p.N - j);
+                // Rows past the edge repeat the last valid one (their sums are discarded).
+                float* a0 = p.A + (long)i * p.Lda, a1 = p.A + (long)(i + Math.Min(1, rows - 1)) * p.Lda,
+                    a2 = p.A + (long)(i + Math.Min(2, rows - 1)) * p.Lda, a3 = p.A + (long)(i + Math.Min(3, rows - 1)) * p.Lda;
+                float* b0 = p.B + (long)j * p.Ldb, b1 = p.B + (long)(j + Math.Min(1, cols - 1)) * p.Ldb,
+                    b2 = p.B + (long)(j + Math.Min(2, cols - 1)) * p.Ldb, b3 = p.B + (long)(j + Math.Min(3, cols - 1)) * p.Ldb;
+                Dot4x4(kv, a0, a1, a2, a3, b0, b1, b2, b3, sums);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* ar = p.A + (long)(i + r) * p.Lda, crow = p.C + (long)(i + r) * p.Ldc + j;
+                    for (int c = 0; c < cols; c++)
+                    {
+                        float* bc = p.B + (long)(j + c) * p.Ldb;
+                        float v = sums[r * 4 + c];
+                        for (int q = kv; q < k; q++) v = MathF.FusedMultiplyAdd(ar[q], bc[q], v);
+                        crow[c] = p.Accumulate ? crow[c] + v : v;
+                    }
+                }
+                ApplyEpilogue(p.C + (long)i * p.Ldc + j, p.Ldc, rows, cols, j, p.Epilogue);
+            }
+        }
+    }
+
+    /// <summary>sums[r·4 + c] = Σ_{q &lt; kv} a_r[q]·b_c[q], kv a multiple of 16.</summary>
+    private static void Dot4x4(int kv, float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, float* sums)
+    {
+        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default,
+            s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        for (int q = 0; q < kv; q += 16)
+        {
+            Vector512<float> x0 = Vector512.Load(b0 + q), x1 = Vector512.Load(b1 + q), x2 = Vector512.Load(b2 + q), x3 = Vector512.Load(b3 + q);
+            Vector512<float> a = Vector512.Load(a0 + q);
+            s00 = Vector512.FusedMultiplyAdd(a, x0, s00); s01 = Vector512.FusedMultiplyAdd(a, x1, s01);
+            s02 = Vector512.FusedMultiplyAdd(a, x2, s02); s03 = Vector512.FusedMultiplyAdd(a, x3, s03);
+            a = Vector512.Load(a1 + q);
+            s10 = Vector512.FusedMultiplyAdd(a, x0, s10); s11 = Vector512.FusedMultiplyAdd(a, x1, s11);
+            s12 = Vector512.FusedMultiplyAdd(a, x2, s12); s13 = Vector512.FusedMultiplyAdd(a, x3, s13);
+            a = Vector512.Load(a2 + q);
+            s20 = Vector512.FusedMultiplyAdd(a, x0, s20); s21 = Vector512.FusedMultiplyAdd(a, x1, s21);
+            s22 = Vector512.FusedMultiplyAdd(a, x2, s22); s23 = Vector512.FusedMultiplyAdd(a, x3, s23);
+            a = Vector512.Load(a3 + q);
+            s30 = Vector512.FusedMultiplyAdd(a, x0, s30); s31 = Vector512.FusedMultiplyAdd(a, x1, s31);
+            s32 = Vector512.FusedMultiplyAdd(a, x2, s32); s33 = Vector512.FusedMultiplyAdd(a, x3, s33);
+        }
+        sums[0] = Vector512.Sum(s00); sums[1] = Vector512.Sum(s01); sums[2] = Vector512.Sum(s02); sums[3] = Vector512.Sum(s03);
+        sums[4] = Vector512.Sum(s10); sums[5] = Vector512.Sum(s11); sums[6] = Vector512.Sum(s12); sums[7] = Vector512.Sum(s13);
+        sums[8] = Vector512.Sum(s20); sums[9] = Vector512.Sum(s21); sums[10] = Vector512.Sum(s22); sums[11] = Vector512.Sum(s23);
+        sums[12] = Vector512.Sum(s30); sums[13] = Vector512.Sum(s31); sums[14] = Vector512.Sum(s32); sums[15] = Vector512.Sum(s33);
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] as MR-row panels: panel r holds, for each p, MR consecutive rows.</summary>
@@ -377,4 +530,17 @@ internal static unsafe class Gemm
         Vector256.Store(v0, c);
         Vector256.Store(v1, c + 8);
     }
+}
+
+/// <summary>The activation a <see cref="GemmEpilogue"/> applies after its affine map.</summary>
+internal enum GemmActivation { None, Relu, Sigmoid }
+
+/// <summary>A per-column affine map and activation applied to a product's output as it is written:
+/// c[i, j] = act(c[i, j]·scale[j] + shift[j]). The default value applies nothing.</summary>
+internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, GemmActivation activation)
+{
+    public ReadOnlySpan<float> Scale { get; } = scale;
+    public ReadOnlySpan<float> Shift { get; } = shift;
+    public GemmActivation Activation { get; } = activation;
+    public bool IsActive => !Scale.IsEmpty;
 }

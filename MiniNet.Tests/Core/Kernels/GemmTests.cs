@@ -10,7 +10,8 @@ public class GemmTests
     private static IEnumerable<TestCaseData> Shapes()
     {
         int[][] sizes = [[1, 1, 1], [2, 3, 4], [7, 5, 3], [8, 32, 16], [9, 33, 17], [13, 47, 300], [67, 1, 5], [1, 67, 9],
-                         [100, 70, 257], [130, 200, 64], [97, 2100, 20], [9, 33, 2100], [64, 40, 5000]];   // the last two split k
+                         [100, 70, 257], [130, 200, 64], [97, 2100, 20], [9, 33, 2100], [64, 40, 5000],   // the last two split k
+                         [13, 10, 300], [6, 3, 17], [5, 16, 16], [1000, 10, 1024]];   // narrow: row dot products when B is transposed
         foreach (int[] s in sizes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
@@ -56,6 +57,57 @@ public class GemmTests
         GemmReference.Multiply(false, true, m, n, k, a, k, b, k, slow, n, false);
         Assert.That(second, Is.EqualTo(first));
         TensorAssert.Close(first, slow, atol: 1e-2f, rtol: 1e-4f);
+    }
+
+    private static IEnumerable<TestCaseData> EpilogueCases()
+    {
+        // Single-threaded and threaded packed products (split over n and over m), narrow row dot products, split k,
+        // edge tiles everywhere, and an empty inner dimension.
+        int[][] sizes = [[9, 33, 17], [300, 250, 200], [1000, 64, 300], [130, 10, 1024], [7, 3, 40], [32, 20, 50_000], [4, 5, 0]];
+        foreach (int[] s in sizes)
+            foreach (GemmActivation act in Enum.GetValues<GemmActivation>())
+                yield return new TestCaseData(s[0], s[1], s[2], (int)act).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", act.ToString());
+    }
+
+    [TestCaseSource(nameof(EpilogueCases))]
+    public void Multiply_WithEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, int activation)
+    {
+        var act = (GemmActivation)activation;
+        int ldc = n + 3;
+        float[] a = TestData.Array(m * k, 8), b = TestData.Array(n * k, 9);   // B transposed, as a linear layer's weight
+        float[] scale = TestData.Array(n, 10), shift = TestData.Array(n, 11);
+        float[] c0 = TestData.Array(m * ldc, 12);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] fast = (float[])c0.Clone(), expected = (float[])c0.Clone();
+            Gemm.Multiply(false, true, m, n, k, a, k, b, k, fast, ldc, accumulate, new GemmEpilogue(scale, shift, act));
+            GemmReference.Multiply(false, true, m, n, k, a, k, b, k, expected, ldc, accumulate);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float v = expected[i * ldc + j] * scale[j] + shift[j];
+                    expected[i * ldc + j] = act switch
+                    {
+                        GemmActivation.Relu => MathF.Max(v, 0f),
+                        GemmActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+                        _ => v,
+                    };
+                }
+            // The padding columns between rows (j ≥ n) must be untouched.
+            TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"accumulate={accumulate}");
+        }
+    }
+
+    [Test]
+    public void Multiply_EpilogueRelu_PropagatesNaNLikeTheReluOp()
+    {
+        // C = A·Bᵀ, (4×1)·(1×37): rows of NaN, positives, negatives and zeros, through the vector and scalar columns.
+        const int n = 37;
+        float[] a = [float.NaN, 1f, -1f, 0f], b = Enumerable.Repeat(1f, n).ToArray();
+        float[] c = new float[4 * n], plain = new float[4 * n], ones = Enumerable.Repeat(1f, n).ToArray(), zeros = new float[n];
+        Gemm.Multiply(false, true, 4, n, 1, a, 1, b, 1, c, n, false, new GemmEpilogue(ones, zeros, GemmActivation.Relu));
+        Gemm.Multiply(false, true, 4, n, 1, a, 1, b, 1, plain, n, false);
+        Assert.That(c, Is.EqualTo(Tensor.FromArray(plain, 4, n).Relu().ToArray()));
     }
 
     [Test]
