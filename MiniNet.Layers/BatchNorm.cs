@@ -89,6 +89,28 @@ public abstract class BatchNorm : Module
         return y;
     }
 
+    /// <summary>The per-feature affine map y = x·scale + shift that this layer applies in evaluation mode:
+    /// scale = γ/√(running σ² + ε), shift = β − running μ·scale.</summary>
+    /// <returns>False when evaluation does not use the running statistics (training mode, no running statistics, or a
+    /// statistics observer attached): then the output depends on the batch and no such map exists.</returns>
+    public bool TryGetInferenceAffine(Span<float> scale, Span<float> shift)
+    {
+        if (scale.Length != NumFeatures || shift.Length != NumFeatures)
+            throw new ArgumentException(
+                $"{GetType().Name}({NumFeatures}).TryGetInferenceAffine: scale and shift need {NumFeatures} values, got {scale.Length} and {shift.Length}.");
+        if (Training || !TrackRunningStats || StatisticsObserver is not null) return false;
+        ReadOnlySpan<float> mean = RunningMean!.Data, variance = RunningVar!.Data;
+        for (int j = 0; j < NumFeatures; j++)
+        {
+            // The same rounding as the evaluation-mode op: 1/σ in double, then γ·(1/σ) in float.
+            float invStd = (float)(1.0 / Math.Sqrt(variance[j] + (double)Eps));
+            float gamma = Weight is null ? 1f : Weight.Data[j];
+            scale[j] = gamma * invStd;
+            shift[j] = (Bias is null ? 0f : Bias.Data[j]) - mean[j] * scale[j];
+        }
+        return true;
+    }
+
     /// <inheritdoc/>
     protected override string Describe() =>
         $"{GetType().Name}({NumFeatures}, eps: {Eps}, momentum: {(Momentum is null ? "null" : Momentum)}, affine: {Affine}, trackRunningStats: {TrackRunningStats})";

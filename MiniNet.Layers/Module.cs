@@ -28,6 +28,9 @@ public abstract class Module
         return y;
     }
 
+    /// <summary>True when a forward hook is registered (then <see cref="Sequential"/> runs this module on its own, unfused).</summary>
+    internal bool HasForwardHooks => _forwardHooks is { Count: > 0 };
+
     /// <summary>Registers <paramref name="hook"/>(module, input, output), run after each <see cref="Call"/>.</summary>
     /// <returns>A handle; disposing it removes the hook.</returns>
     public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)

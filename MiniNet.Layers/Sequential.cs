@@ -33,11 +33,57 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>Fuse runs of modules for inference (on by default); see the remarks of <see cref="Forward"/>.</summary>
+    public bool FuseForInference { get; set; } = true;
+
+    /// <summary>Applies the modules in order.</summary>
+    /// <remarks>Inference fusion: when no graph is recorded (under <see cref="Autograd.NoGrad"/>), a <see cref="Dense"/>
+    /// on a 2-D input followed by an evaluation-mode <see cref="BatchNorm1d"/> that uses its running statistics, and/or
+    /// by a <see cref="ReLU"/> or <see cref="Sigmoid"/> (or a Dense with a bias on its own), runs as one
+    /// <see cref="Ops.LinearAffine"/>: the bias, normalisation
+    /// and activation are applied to the product while it is in cache, and no intermediate tensor is written. The
+    /// result equals the unfused chain up to float rounding. Modules with forward hooks, and anomaly detection, turn
+    /// fusion off for the run they are in, so hooks always see each module's own input and output.</remarks>
     public override Tensor Forward(Tensor x)
     {
-        foreach (Module m in _modules) x = m.Call(x);   // Call: the children's forward hooks run
+        bool fuse = FuseForInference && !Autograd.Enabled && !Autograd.AnomalyDetection;
+        for (int i = 0; i < _modules.Length; i++)
+        {
+            if (fuse && TryFuseDense(i, x, out Tensor fused, out int consumed))
+            {
+                x = fused;
+                i += consumed - 1;
+                continue;
+            }
+            x = _modules[i].Call(x);   // Call: the children's forward hooks run
+        }
         return x;
+    }
+
+    /// <summary>Dense [→ BatchNorm1d in evaluation mode] [→ ReLU | Sigmoid] at <paramref name="i"/>, as one fused op
+    /// (a Dense with a bias on its own too: the bias is added as the product is written).</summary>
+    private bool TryFuseDense(int i, Tensor x, out Tensor y, out int consumed)
+    {
+        y = null!;
+        consumed = 0;
+        if (_modules[i] is not Dense { HasForwardHooks: false } dense || x.Rank != 2 || x.Shape[1] != dense.InFeatures) return false;
+        int next = i + 1;
+        float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
+        if (next < _modules.Length && _modules[next] is BatchNorm1d { HasForwardHooks: false } norm && norm.NumFeatures == dense.OutFeatures
+            && norm.TryGetInferenceAffine(scale, shift))
+            next++;
+        else
+            scale.AsSpan().Fill(1f);
+        FusedActivation activation = FusedActivation.None;
+        if (next < _modules.Length && !_modules[next].HasForwardHooks && _modules[next] is ReLU or Sigmoid)
+        {
+            activation = _modules[next] is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+            next++;
+        }
+        if (next == i + 1 && dense.Bias is null) return false;   // nothing to fuse (a bias alone is added as the product is written)
+        y = x.LinearAffine(dense.Weight, dense.Bias, scale, shift, activation);
+        consumed = next - i;
+        return true;
     }
 
     /// <summary>The module at <paramref name="index"/>.</summary>

@@ -52,3 +52,65 @@ public static partial class Ops
         });
     }
 }
+
+/// <summary>The activation applied by <see cref="Ops.LinearAffine"/>.</summary>
+public enum FusedActivation
+{
+    /// <summary>None: y is the affine map itself.</summary>
+    None,
+    /// <summary>max(·, 0).</summary>
+    Relu,
+    /// <summary>1 / (1 + e^(−·)).</summary>
+    Sigmoid,
+}
+
+public static partial class Ops
+{
+    /// <summary>Inference-only fused layer: y = act((x·Wᵀ + b)·scale + shift), with scale and shift per output feature.
+    /// A linear layer followed by an inference-mode BatchNorm (scale = γ/√(running σ² + ε), shift = β − running μ·scale)
+    /// and an activation computes in one pass: the map is applied to each tile of the product while it is in cache.</summary>
+    /// <remarks>Records no graph, so it refuses inputs that would need one: call it under <see cref="Autograd.NoGrad"/>
+    /// (or on tensors that do not require grad). Shapes: x (…, in), weight (out, in), bias, scale and shift (out).</remarks>
+    /// <exception cref="ArgumentException">Mismatched shapes.</exception>
+    /// <exception cref="InvalidOperationException">Gradient recording is on and an input requires grad.</exception>
+    public static Tensor LinearAffine(this Tensor x, Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        FusedActivation activation)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"LinearAffine: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+        int outF = weight.Dims[0], inF = weight.Dims[1];
+        if (x.Rank < 1 || x.Dims[^1] != inF)
+            throw new ArgumentException(
+                $"LinearAffine: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
+            throw new ArgumentException($"LinearAffine: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+        if (scale.Length != outF || shift.Length != outF)
+            throw new ArgumentException($"LinearAffine: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
+        if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
+            throw new InvalidOperationException(
+                "LinearAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Linear, BatchNorm and the activation.");
+
+        // (x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t).
+        float[] folded = new float[outF];
+        shift.CopyTo(folded);
+        if (bias is not null)
+        {
+            ReadOnlySpan<float> b = bias.Data;
+            for (int j = 0; j < outF; j++) folded[j] = MathF.FusedMultiplyAdd(b[j], scale[j], folded[j]);
+        }
+        int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
+        Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
+        var act = activation switch
+        {
+            FusedActivation.None => GemmActivation.None,
+            FusedActivation.Relu => GemmActivation.Relu,
+            FusedActivation.Sigmoid => GemmActivation.Sigmoid,
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "LinearAffine: unknown activation."),
+        };
+        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,
+            new GemmEpilogue(scale, folded, act));
+        return y;
+    }
+}
