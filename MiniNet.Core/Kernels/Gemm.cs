@@ -18,7 +18,7 @@ namespace MiniNet.Kernels;
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
 // in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
 //
-// Threads: the larger of m and n is cut into one contiguous part per thread (in whole tiles); each thread
+// Threads: m is cut into one contiguous part per thread (whole tiles of rows), or n when it is at least twice m; each thread
 // packs its own operands, and every element of C is summed in the same order whatever the split. When k dwarfs
 // m and n (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own
 // buffer and the parts are added in thread order. Either way results are bitwise reproducible for a given thread
@@ -111,8 +111,11 @@ internal static unsafe class Gemm
                 ApplyEpilogue(pc, ldc, m, n, 0, epi);   // after the parts are added
                 return;
             }
-            // Split the larger dimension in whole tiles.
-            bool splitN = n >= m;
+            // Split m (whole tiles of rows) unless n is at least twice as large. Split by rows, each thread writes whole
+            // rows of C, and the next layer, split the same way, reads them back as its A on the same core (an
+            // inference batch of 1000 runs 2-4% faster than split by columns); each thread then packs all of B, which
+            // costs too much only when m is small (a training batch of 128 against 1024 outputs), so that splits n.
+            bool splitN = n >= 2 * m;
             int tile = splitN ? NR : MR, extent = splitN ? n : m;
             int tiles = (extent + tile - 1) / tile;
             threads = Math.Min(threads, tiles);
