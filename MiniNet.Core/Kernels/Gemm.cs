@@ -221,10 +221,12 @@ internal static unsafe class Gemm
     private static void Run(in Problem p, int i0, int i1, int j0, int j1)
     {
         int mr = MR, nr = NR;
-        float[] packA = t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-        float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32), pinned: true);
-        fixed (float* pa = packA, pb = packB)
+        float[] packA = t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+        float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32) + 16, pinned: true);
+        fixed (float* pa0 = packA, pb0 = packB)
         {
+            // Panels start on a 64-byte boundary, so that no Vector512 load of B straddles two cache lines.
+            float* pa = Align64(pa0), pb = Align64(pb0);
             // Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
             // reload and store the whole of C for 16 multiply-adds.
             int kBlocks = (p.K + KC - 1) / KC, kStep = (p.K + kBlocks - 1) / kBlocks;
@@ -262,6 +264,8 @@ internal static unsafe class Gemm
             }
         }
     }
+
+    private static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     /// <summary>Products at most this wide with a transposed B (x·Wᵀ for a layer with few outputs) run as row dot products.</summary>
     private const int NarrowN = 16;
