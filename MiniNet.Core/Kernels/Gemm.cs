@@ -18,8 +18,10 @@ namespace MiniNet.Kernels;
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
 // in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
 //
-// Threads: m is cut into one contiguous part per thread (whole tiles of rows), or n when it is at least twice m; each thread
-// packs its own operands, and every element of C is summed in the same order whatever the split. When k dwarfs
+// Threads: a large product (m ≥ 4·MC) is shared: for each k-block the threads pack op(B) together into one buffer,
+// then take blocks of rows as they come (Shared). Smaller ones are cut into one contiguous part per thread (rows, or
+// columns when n ≥ 2m), each thread packing its own operands. Either way every element of C is summed in the same
+// order whatever the split. When k dwarfs
 // m and n (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own
 // buffer and the parts are added in thread order. Either way results are bitwise reproducible for a given thread
 // count. Reference twin: Kernels/Reference/GemmReference.cs.
@@ -35,6 +37,10 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds (about 40 µs of one core) a single thread is faster than waking a second
     /// (measured on the fig1 workload's 60×784·784×100 products).</summary>
     private const long ParallelThreshold = 1L << 23;
+
+    /// <summary>Multiply-adds from which a product with m ≥ 4·MC is shared between threads (<see cref="Shared"/>): below
+    /// it (fig1's 1000×784·784×100 inference layer, a training batch's weight gradients) the static split was faster.</summary>
+    private const long SharedThreshold = 1L << 28;
 
     [ThreadStatic] private static float[]? t_packA;
     [ThreadStatic] private static float[]? t_packB;
@@ -111,22 +117,29 @@ internal static unsafe class Gemm
                 ApplyEpilogue(pc, ldc, m, n, 0, epi);   // after the parts are added
                 return;
             }
-            // Split m (whole tiles of rows) unless n is at least twice as large. Split by rows, each thread writes whole
-            // rows of C, and the next layer, split the same way, reads them back as its A on the same core (an
-            // inference batch of 1000 runs 2-4% faster than split by columns); each thread then packs all of B, which
-            // costs too much only when m is small (a training batch of 128 against 1024 outputs), so that splits n.
-            bool splitN = n >= 2 * m;
-            int tile = splitN ? NR : MR, extent = splitN ? n : m;
-            int tiles = (extent + tile - 1) / tile;
-            threads = Math.Min(threads, tiles);
-            Parallelism.For(threads, t =>
-            {
-                int start = (int)((long)tiles * t / threads) * tile;
-                int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * tile);
-                if (splitN) Run(p, 0, m, start, end);
-                else Run(p, start, end, 0, n);
-            });
+            if (m >= 4 * MC && n <= NC && (long)m * n * k >= SharedThreshold) Shared.Run(p, threads);   // one shared B, tasks from both ends
+            else SplitStatic(p, threads);
         }
+    }
+
+    /// <summary>One contiguous part of C per thread, each thread packing its own operands: m is split (whole tiles of
+    /// rows) unless n is at least twice as large. Split by rows, each thread writes whole rows of C, and the next layer,
+    /// split the same way, reads them back as its A on the same core (an inference batch of 1000 ran 2.5–4.5% faster
+    /// than split by columns). Each thread then packs all of B, which costs too much when m is small (a training batch
+    /// of 128 against 1024 outputs), so that splits n.</summary>
+    private static void SplitStatic(Problem p, int threads)
+    {
+        bool splitN = p.N >= 2 * p.M;
+        int tile = splitN ? NR : MR, extent = splitN ? p.N : p.M;
+        int tiles = (extent + tile - 1) / tile;
+        threads = Math.Min(threads, tiles);
+        Parallelism.For(threads, t =>
+        {
+            int start = (int)((long)tiles * t / threads) * tile;
+            int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * tile);
+            if (splitN) Run(p, 0, p.M, start, end);
+            else Run(p, start, end, 0, p.N);
+        });
     }
 
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
@@ -221,7 +234,7 @@ internal static unsafe class Gemm
     private static void Run(in Problem p, int i0, int i1, int j0, int j1)
     {
         int mr = MR, nr = NR;
-        float[] packA = t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+        float[] packA = PackABuffer();
         float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32) + 16, pinned: true);
         fixed (float* pa0 = packA, pb0 = packB)
         {
@@ -266,6 +279,157 @@ internal static unsafe class Gemm
     }
 
     private static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
+    /// <summary>This thread's buffer for a packed block of A (16 floats of slack for <see cref="Align64"/>).</summary>
+    private static float[] PackABuffer() => t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+
+    /// <summary>A product computed by several threads together (Goto's scheme shared by threads, as BLIS does): for each
+    /// k-block, the threads pack the block of op(B) panel by panel into one shared buffer, then take tasks (a block of
+    /// rows × a chunk of columns, each packing its own rows of A) as they come, from the two ends of the list, so a
+    /// thread slowed by the machine's other work simply takes fewer. B is packed once instead of once per thread (split by rows, the inference layers
+    /// of the mlp spent 8–9% of each thread's time packing all of a weight matrix). Two buffers alternate between
+    /// k-blocks, so a thread can pack the next block while another finishes its last task of this one. Used for
+    /// m ≥ 4·MC: with fewer rows (a training batch of 128) the waits between k-blocks cost more than the packing saved
+    /// (4.7% slower mlp training steps), and static splits are kept there.</summary>
+    /// <remarks>Nothing waits on work that nobody has claimed: a thread waits only until panels or tasks that another
+    /// thread took are finished. One thread alone (if the others never start) does all of it, so the scheme cannot
+    /// deadlock. Each element of C is summed by one task in k-block order, so the result does not depend on the thread
+    /// count or on who took what.</remarks>
+    private sealed class Shared
+    {
+        private readonly Problem _p;
+        private readonly int _kStep, _kBlocks, _panels, _rowBlock, _rowBlocks, _colChunk, _colChunks, _tasks;
+        private readonly int[] _panelNext, _panelDone, _taskDone, _taskFinished;
+        private readonly long[] _taskEnds;   // per k-block: the next task from the front (low half) and the end (high half)
+        private readonly float[] _packB0, _packB1;
+
+        private Shared(in Problem p, int threads)
+        {
+            _p = p;
+            _kBlocks = (p.K + KC - 1) / KC;
+            _kStep = (p.K + _kBlocks - 1) / _kBlocks;
+            _panels = (p.N + NR - 1) / NR;
+            // Row blocks of at most MC rows, equal in whole tiles; columns cut into chunks when there are too few row
+            // blocks to give each thread about four tasks.
+            int rowBlocks = (p.M + MC - 1) / MC;
+            _rowBlock = ((p.M + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
+            _rowBlocks = (p.M + _rowBlock - 1) / _rowBlock;
+            int chunks = Math.Clamp((4 * threads + _rowBlocks - 1) / _rowBlocks, 1, _panels);
+            _colChunk = (_panels + chunks - 1) / chunks * NR;
+            _colChunks = (p.N + _colChunk - 1) / _colChunk;
+            _tasks = _rowBlocks * _colChunks;
+            _panelNext = new int[_kBlocks];
+            _panelDone = new int[_kBlocks];
+            _taskEnds = new long[_kBlocks];
+            for (int b = 0; b < _kBlocks; b++) _taskEnds[b] = (long)_tasks << 32;
+            _taskDone = new int[_kBlocks];
+            _taskFinished = new int[_kBlocks * _tasks];
+            int size = _kStep * _panels * NR + 16;
+            _packB0 = BufferPool.Rent(size);
+            _packB1 = _kBlocks > 1 ? BufferPool.Rent(size) : _packB0;
+        }
+
+        /// <summary>Computes the product on <paramref name="threads"/> threads; n must fit one block (n ≤ NC).</summary>
+        public static void Run(in Problem p, int threads)
+        {
+            Debug.Assert(p.N <= NC);
+            var shared = new Shared(p, threads);
+            try
+            {
+                Parallelism.For(threads, shared.Participate);
+            }
+            finally
+            {
+                BufferPool.Return(shared._packB0);
+                if (shared._packB1 != shared._packB0) BufferPool.Return(shared._packB1);
+            }
+        }
+
+        /// <summary>Takes the next task of <paramref name="block"/>, from the front or from the back, or −1 when none is left.</summary>
+        private int Claim(int block, bool fromBack)
+        {
+            while (true)
+            {
+                long ends = Volatile.Read(ref _taskEnds[block]);
+                int front = (int)ends, back = (int)(ends >> 32);
+                if (front >= back) return -1;
+                long next = fromBack ? (uint)front | (long)(back - 1) << 32 : (uint)(front + 1) | (long)back << 32;
+                if (Interlocked.CompareExchange(ref _taskEnds[block], next, ends) == ends) return fromBack ? back - 1 : front;
+            }
+        }
+
+        /// <summary>One thread's share. Participant 1 takes tasks from the back and the others from the front, so with two
+        /// threads each keeps to its own end of the rows, k-block after k-block and layer after layer (the rows it wrote
+        /// stay in its cache), and they meet wherever the slower one got to.</summary>
+        private void Participate(int index)
+        {
+            bool fromBack = index == 1;
+            fixed (float* pa0 = PackABuffer(), b00 = _packB0, b10 = _packB1)
+            {
+                float* pa = Align64(pa0), b0 = Align64(b00), b1 = Align64(b10);
+                int packedRows = -1, packedBlock = -1;   // the rows of A this thread's buffer holds, and for which k-block
+                for (int block = 0; block < _kBlocks; block++)
+                {
+                    int pc = block * _kStep, kc = Math.Min(_kStep, _p.K - pc);
+                    float* pb = (block & 1) == 0 ? b0 : b1;
+                    // The buffer was last read by the tasks of block − 2: they must be finished (almost always long since).
+                    if (block >= 2) WaitFor(ref _taskDone[block - 2], _tasks);
+                    int i;
+                    while ((i = Interlocked.Increment(ref _panelNext[block]) - 1) < _panels)
+                    {
+                        PackBPanel(_p, pc, kc, i * NR, Math.Min(NR, _p.N - i * NR), pb + i * NR * kc);
+                        Interlocked.Increment(ref _panelDone[block]);
+                    }
+                    WaitFor(ref _panelDone[block], _panels);
+                    bool accumulate = _p.Accumulate || pc > 0, last = pc + kc >= _p.K;
+                    while ((i = Claim(block, fromBack)) >= 0)
+                    {
+                        int ic = i / _colChunks * _rowBlock, mc = Math.Min(_rowBlock, _p.M - ic);
+                        int j0 = i % _colChunks * _colChunk, j1 = Math.Min(_p.N, j0 + _colChunk);
+                        if (packedRows != ic || packedBlock != block)
+                        {
+                            PackA(_p, ic, mc, pc, kc, pa);
+                            (packedRows, packedBlock) = (ic, block);
+                        }
+                        // The same tile of C in the previous k-block must be summed first (taken before any of this
+                        // block's, so it is finished or under way).
+                        if (block > 0) WaitFor(ref _taskFinished[(block - 1) * _tasks + i], 1);
+                        Multiply(_p, kc, pa, ic, mc, pb, j0, j1, accumulate, last);
+                        Volatile.Write(ref _taskFinished[block * _tasks + i], 1);
+                        Interlocked.Increment(ref _taskDone[block]);
+                    }
+                }
+            }
+        }
+
+        private static void WaitFor(ref int counter, int target)
+        {
+            var wait = new SpinWait();
+            while (Volatile.Read(ref counter) < target) wait.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>C[ic..ic+mc, j0..j1] (+)= packed A block × packed B panels j0..j1 (pb holds the panels from column 0).</summary>
+    private static void Multiply(in Problem p, int kc, float* pa, int ic, int mc, float* pb, int j0, int j1, bool accumulate, bool last)
+    {
+        int mr = MR, nr = NR;
+        for (int jr = j0; jr < j1; jr += nr)
+        {
+            int nTile = Math.Min(nr, j1 - jr);
+            for (int ir = 0; ir < mc; ir += mr)
+            {
+                int mTile = Math.Min(mr, mc - ir);
+                float* cTile = p.C + (long)(ic + ir) * p.Ldc + jr;
+                float* aPanel = pa + ir * kc;
+                float* bPanel = pb + jr * kc;
+                if (mTile == mr && nTile == nr)
+                    MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
+                else
+                    EdgeTile(kc, aPanel, bPanel, cTile, p.Ldc, mTile, nTile, accumulate);
+                if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, jr, p.Epilogue);
+            }
+        }
+    }
 
     /// <summary>Products at most this wide with a transposed B (x·Wᵀ for a layer with few outputs) run as row dot products.</summary>
     private const int NarrowN = 16;
@@ -396,43 +560,44 @@ internal static unsafe class Gemm
     /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] as NR-column panels: panel j holds, for each p, NR consecutive columns.</summary>
     private static void PackB(in Problem p, int pc, int kc, int jc, int nc, float* dst)
     {
+        for (int jr = 0; jr < nc; jr += NR) PackBPanel(p, pc, kc, jc + jr, Math.Min(NR, nc - jr), dst + jr * kc);
+    }
+
+    /// <summary>Packs op(B)[pc..pc+kc, j..j+cols] (cols ≤ NR) as one NR-wide panel, zero-padded.</summary>
+    private static void PackBPanel(in Problem p, int pc, int kc, int j, int cols, float* panel)
+    {
         int nr = NR;
-        for (int jr = 0; jr < nc; jr += nr)
+        if (!p.TransB)
         {
-            int cols = Math.Min(nr, nc - jr);
-            float* panel = dst + jr * kc;
-            if (!p.TransB)
+            for (int q = 0; q < kc; q++)
             {
-                for (int q = 0; q < kc; q++)
+                float* src = p.B + (long)(pc + q) * p.Ldb + j;
+                float* row = panel + q * nr;
+                int c = 0;
+                if (cols == nr && s_avx512)
                 {
-                    float* src = p.B + (long)(pc + q) * p.Ldb + jc + jr;
-                    float* row = panel + q * nr;
-                    int c = 0;
-                    if (cols == nr && s_avx512)
-                    {
-                        for (; c + 16 <= nr; c += 16) Vector512.Store(Vector512.Load(src + c), row + c);
-                        for (; c + 8 <= nr; c += 8) Vector256.Store(Vector256.Load(src + c), row + c);
-                    }
-                    for (; c < cols; c++) row[c] = src[c];
-                    for (; c < nr; c++) row[c] = 0f;
+                    for (; c + 16 <= nr; c += 16) Vector512.Store(Vector512.Load(src + c), row + c);
+                    for (; c + 8 <= nr; c += 8) Vector256.Store(Vector256.Load(src + c), row + c);
                 }
+                for (; c < cols; c++) row[c] = src[c];
+                for (; c < nr; c++) row[c] = 0f;
             }
-            else
+        }
+        else
+        {
+            // op(B)[p, j] = B[j·ldb + p]: transpose 8×8 blocks (8 columns × 8 steps of p) in registers.
+            int q0 = 0;
+            if (cols == nr && Avx.IsSupported)
+                for (; q0 + 8 <= kc; q0 += 8)
+                    for (int c = 0; c < nr; c += 8)
+                        Transpose8x8(p.B + (long)(j + c) * p.Ldb + pc + q0, p.Ldb, panel + q0 * nr + c, nr);
+            for (int c = 0; c < cols; c++)
             {
-                // op(B)[p, j] = B[j·ldb + p]: transpose 8×8 blocks (8 columns × 8 steps of p) in registers.
-                int q0 = 0;
-                if (cols == nr && Avx.IsSupported)
-                    for (; q0 + 8 <= kc; q0 += 8)
-                        for (int c = 0; c < nr; c += 8)
-                            Transpose8x8(p.B + (long)(jc + jr + c) * p.Ldb + pc + q0, p.Ldb, panel + q0 * nr + c, nr);
-                for (int c = 0; c < cols; c++)
-                {
-                    float* src = p.B + (long)(jc + jr + c) * p.Ldb + pc;
-                    for (int q = q0; q < kc; q++) panel[q * nr + c] = src[q];
-                }
-                for (int c = cols; c < nr; c++)
-                    for (int q = 0; q < kc; q++) panel[q * nr + c] = 0f;
+                float* src = p.B + (long)(j + c) * p.Ldb + pc;
+                for (int q = q0; q < kc; q++) panel[q * nr + c] = src[q];
             }
+            for (int c = cols; c < nr; c++)
+                for (int q = 0; q < kc; q++) panel[q * nr + c] = 0f;
         }
     }
 

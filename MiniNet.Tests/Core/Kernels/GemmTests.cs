@@ -46,6 +46,39 @@ public class GemmTests
         Assert.That(threaded, Is.EqualTo(serial));
     }
 
+    [NonParallelizable]   // changes the global thread count for a moment
+    [TestCase(700, 1000, 400, false, false)]   // above the sharing threshold (2^28 multiply-adds): two k-blocks, edge tiles both ways
+    [TestCase(1000, 1024, 300, true, true)]
+    [TestCase(384, 2048, 400, false, true)]   // four row blocks: columns cut into chunks too
+    [TestCase(500, 300, 700, false, false)]   // below it: the static split by rows
+    public void Multiply_SharedBetweenThreads_EqualsOneThreadBitwise_ForAnyThreadCount(int m, int n, int k, bool transA, bool transB)
+    {
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        float[] a = TestData.Array(m * k, 13), b = TestData.Array(k * n, 14), c0 = TestData.Array(m * n, 15);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] serial = (float[])c0.Clone();
+            Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, serial, n, accumulate, parallel: false);
+            int saved = Parallelism.MaxThreads;
+            try
+            {
+                // More participants than processors: some start only after others have taken every task, which the
+                // scheme must survive (nothing waits on unclaimed work).
+                foreach (int threads in new[] { 2, 3, 8 })
+                {
+                    Parallelism.MaxThreads = threads;
+                    float[] shared = (float[])c0.Clone();
+                    Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, shared, n, accumulate);
+                    Assert.That(shared, Is.EqualTo(serial), $"{threads} threads, accumulate={accumulate}");
+                }
+            }
+            finally
+            {
+                Parallelism.MaxThreads = saved;
+            }
+        }
+    }
+
     [Test]
     public void Multiply_SplitK_IsReproducible()
     {
@@ -61,9 +94,9 @@ public class GemmTests
 
     private static IEnumerable<TestCaseData> EpilogueCases()
     {
-        // Single-threaded and threaded packed products (split over n and over m), narrow row dot products, split k,
-        // edge tiles everywhere, and an empty inner dimension.
-        int[][] sizes = [[9, 33, 17], [300, 250, 200], [1000, 64, 300], [130, 10, 1024], [7, 3, 40], [32, 20, 50_000], [4, 5, 0]];
+        // Single-threaded and threaded packed products (split over n and over m, and shared between threads), narrow
+        // row dot products, split k, edge tiles everywhere, and an empty inner dimension.
+        int[][] sizes = [[9, 33, 17], [300, 250, 200], [1000, 64, 300], [1000, 600, 450], [130, 10, 1024], [7, 3, 40], [32, 20, 50_000], [4, 5, 0]];
         foreach (int[] s in sizes)
             foreach (GemmActivation act in Enum.GetValues<GemmActivation>())
                 yield return new TestCaseData(s[0], s[1], s[2], (int)act).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", act.ToString());
