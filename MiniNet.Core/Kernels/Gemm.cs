@@ -233,7 +233,6 @@ internal static unsafe class Gemm
     /// <summary>Computes the block C[i0..i1, j0..j1] on the calling thread.</summary>
     private static void Run(in Problem p, int i0, int i1, int j0, int j1)
     {
-        int mr = MR, nr = NR;
         float[] packA = PackABuffer();
         float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32) + 16, pinned: true);
         fixed (float* pa0 = packA, pb0 = packB)
@@ -256,22 +255,7 @@ internal static unsafe class Gemm
                     {
                         int mc = Math.Min(MC, i1 - ic);
                         PackA(p, ic, mc, pc, kc, pa);
-                        for (int jr = 0; jr < nc; jr += nr)
-                        {
-                            int nTile = Math.Min(nr, nc - jr);
-                            for (int ir = 0; ir < mc; ir += mr)
-                            {
-                                int mTile = Math.Min(mr, mc - ir);
-                                float* cTile = p.C + (long)(ic + ir) * p.Ldc + jc + jr;
-                                float* aPanel = pa + ir * kc;
-                                float* bPanel = pb + jr * kc;
-                                if (mTile == mr && nTile == nr)
-                                    MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
-                                else
-                                    EdgeTile(kc, aPanel, bPanel, cTile, p.Ldc, mTile, nTile, accumulate);
-                                if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, jc + jr, p.Epilogue);
-                            }
-                        }
+                        MacroKernel(p, kc, pa, ic, mc, pb, jc, jc, jc + nc, accumulate, last);
                     }
                 }
             }
@@ -394,7 +378,7 @@ internal static unsafe class Gemm
                         // The same tile of C in the previous k-block must be summed first (taken before any of this
                         // block's, so it is finished or under way).
                         if (block > 0) WaitFor(ref _taskFinished[(block - 1) * _tasks + i], 1);
-                        Multiply(_p, kc, pa, ic, mc, pb, j0, j1, accumulate, last);
+                        MacroKernel(_p, kc, pa, ic, mc, pb, 0, j0, j1, accumulate, last);
                         Volatile.Write(ref _taskFinished[block * _tasks + i], 1);
                         Interlocked.Increment(ref _taskDone[block]);
                     }
@@ -409,8 +393,10 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>C[ic..ic+mc, j0..j1] (+)= packed A block × packed B panels j0..j1 (pb holds the panels from column 0).</summary>
-    private static void Multiply(in Problem p, int kc, float* pa, int ic, int mc, float* pb, int j0, int j1, bool accumulate, bool last)
+    /// <summary>C[ic..ic+mc, j0..j1] (+)= a packed block of A × packed panels of B, tile by tile; <paramref name="pb"/>'s
+    /// first panel holds column <paramref name="pbColumn"/>. The epilogue follows each tile's last k-block.</summary>
+    private static void MacroKernel(in Problem p, int kc, float* pa, int ic, int mc, float* pb, int pbColumn, int j0, int j1,
+        bool accumulate, bool last)
     {
         int mr = MR, nr = NR;
         for (int jr = j0; jr < j1; jr += nr)
@@ -421,7 +407,7 @@ internal static unsafe class Gemm
                 int mTile = Math.Min(mr, mc - ir);
                 float* cTile = p.C + (long)(ic + ir) * p.Ldc + jr;
                 float* aPanel = pa + ir * kc;
-                float* bPanel = pb + jr * kc;
+                float* bPanel = pb + (jr - pbColumn) * kc;
                 if (mTile == mr && nTile == nr)
                     MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
                 else

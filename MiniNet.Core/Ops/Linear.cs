@@ -11,16 +11,7 @@ public static partial class Ops
     /// <exception cref="ArgumentException">x's last dimension differs from weight's, or bias is not (out).</exception>
     public static Tensor Linear(this Tensor x, Tensor weight, Tensor? bias = null)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 2)
-            throw new ArgumentException($"Linear: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
-        int outF = weight.Dims[0], inF = weight.Dims[1];
-        if (x.Rank < 1 || x.Dims[^1] != inF)
-            throw new ArgumentException(
-                $"Linear: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
-            throw new ArgumentException($"Linear: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+        (int outF, int inF) = CheckLinear("Linear", x, weight, bias);
 
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
@@ -53,6 +44,25 @@ public static partial class Ops
     }
 }
 
+public static partial class Ops
+{
+    /// <summary>Validates x (…, in), weight (out, in) and bias (out) or null for <paramref name="op"/>; returns (out, in).</summary>
+    private static (int Out, int In) CheckLinear(string op, Tensor x, Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+        int outF = weight.Dims[0], inF = weight.Dims[1];
+        if (x.Rank < 1 || x.Dims[^1] != inF)
+            throw new ArgumentException(
+                $"{op}: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
+            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+        return (outF, inF);
+    }
+}
+
 /// <summary>The activation applied by <see cref="Ops.LinearAffine"/>.</summary>
 public enum FusedActivation
 {
@@ -76,16 +86,7 @@ public static partial class Ops
     public static Tensor LinearAffine(this Tensor x, Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
         FusedActivation activation)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 2)
-            throw new ArgumentException($"LinearAffine: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
-        int outF = weight.Dims[0], inF = weight.Dims[1];
-        if (x.Rank < 1 || x.Dims[^1] != inF)
-            throw new ArgumentException(
-                $"LinearAffine: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
-            throw new ArgumentException($"LinearAffine: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+        (int outF, int inF) = CheckLinear("LinearAffine", x, weight, bias);
         if (scale.Length != outF || shift.Length != outF)
             throw new ArgumentException($"LinearAffine: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
