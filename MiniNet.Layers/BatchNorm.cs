@@ -75,12 +75,12 @@ public abstract class BatchNorm : Module
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckInput(x);
+        if (NormalizesWithRunningStatistics)
+            return x.BatchNorm(Weight, Bias, RunningMean, RunningVar, training: false, eps: Eps);
         if (StatisticsObserver is not null)
             return x.BatchNorm(Weight, Bias, null, null, training: true, eps: Eps, observer: StatisticsObserver);
         if (!TrackRunningStats)
             return x.BatchNorm(Weight, Bias, null, null, training: true, eps: Eps);
-        if (!Training)
-            return x.BatchNorm(Weight, Bias, RunningMean, RunningVar, training: false, eps: Eps);
 
         float batches = NumBatchesTracked!.Data[0] + 1f;
         float factor = Momentum ?? 1f / batches;
@@ -88,6 +88,10 @@ public abstract class BatchNorm : Module
         NumBatchesTracked.Data[0] = batches;   // only once the batch was accepted
         return y;
     }
+
+    /// <summary>True when <see cref="Forward"/> uses the running statistics (evaluation mode, running statistics tracked,
+    /// no statistics observer): the output is then a fixed per-feature affine map of the input.</summary>
+    internal bool NormalizesWithRunningStatistics => !Training && TrackRunningStats && StatisticsObserver is null;
 
     /// <summary>The per-feature affine map y = x·scale + shift that this layer applies in evaluation mode:
     /// scale = γ/√(running σ² + ε), shift = β − running μ·scale.</summary>
@@ -98,7 +102,7 @@ public abstract class BatchNorm : Module
         if (scale.Length != NumFeatures || shift.Length != NumFeatures)
             throw new ArgumentException(
                 $"{GetType().Name}({NumFeatures}).TryGetInferenceAffine: scale and shift need {NumFeatures} values, got {scale.Length} and {shift.Length}.");
-        if (Training || !TrackRunningStats || StatisticsObserver is not null) return false;
+        if (!NormalizesWithRunningStatistics) return false;
         ReadOnlySpan<float> mean = RunningMean!.Data, variance = RunningVar!.Data;
         for (int j = 0; j < NumFeatures; j++)
         {

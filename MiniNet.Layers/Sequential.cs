@@ -68,12 +68,10 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         consumed = 0;
         if (_modules[i] is not Dense { HasForwardHooks: false } dense || x.Rank != 2 || x.Shape[1] != dense.InFeatures) return false;
         int next = i + 1;
-        float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
-        if (next < _modules.Length && _modules[next] is BatchNorm1d { HasForwardHooks: false } norm && norm.NumFeatures == dense.OutFeatures
-            && norm.TryGetInferenceAffine(scale, shift))
-            next++;
-        else
-            scale.AsSpan().Fill(1f);
+        BatchNorm1d? norm = null;
+        if (next < _modules.Length && _modules[next] is BatchNorm1d { HasForwardHooks: false, NormalizesWithRunningStatistics: true } n
+            && n.NumFeatures == dense.OutFeatures)
+            (norm, next) = (n, next + 1);
         FusedActivation activation = FusedActivation.None;
         if (next < _modules.Length && !_modules[next].HasForwardHooks && _modules[next] is ReLU or Sigmoid)
         {
@@ -81,6 +79,10 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             next++;
         }
         if (next == i + 1 && dense.Bias is null) return false;   // nothing to fuse (a bias alone is added as the product is written)
+
+        float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
+        if (norm is null) scale.AsSpan().Fill(1f);
+        else norm.TryGetInferenceAffine(scale, shift);
         y = x.LinearAffine(dense.Weight, dense.Bias, scale, shift, activation);
         consumed = next - i;
         return true;

@@ -18,13 +18,13 @@ namespace MiniNet.Kernels;
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
 // in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
 //
-// Threads: a large product (m ≥ 4·MC) is shared: for each k-block the threads pack op(B) together into one buffer,
-// then take blocks of rows as they come (Shared). Smaller ones are cut into one contiguous part per thread (rows, or
-// columns when n ≥ 2m), each thread packing its own operands. Either way every element of C is summed in the same
-// order whatever the split. When k dwarfs
-// m and n (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own
-// buffer and the parts are added in thread order. Either way results are bitwise reproducible for a given thread
-// count. Reference twin: Kernels/Reference/GemmReference.cs.
+// Threads: a large product (m ≥ 4·MC and at least SharedThreshold multiply-adds) is shared: for each k-block the
+// threads pack op(B) together into one buffer, then take blocks of rows from the two ends of the list (Shared).
+// Smaller ones are cut into one contiguous part per thread (rows, or columns when n ≥ 2m), each thread packing its
+// own operands; every element of C is then summed in the same order whatever the split. When k dwarfs m and n
+// (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own buffer
+// and the parts are added in thread order. Either way results are bitwise reproducible for a given thread count.
+// Reference twin: Kernels/Reference/GemmReference.cs.
 internal static unsafe class Gemm
 {
     private const int KC = 256, MC = 96, NC = 2048;
@@ -65,7 +65,7 @@ internal static unsafe class Gemm
         if (m == 0 || n == 0) return;
         fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
         {
-            var epi = new Epilogue(epilogue.IsActive ? ps : null, pt, epilogue.Activation);
+            var epi = new Epilogue(ps, pt, epilogue.Activation);   // an empty scale fixes to null: inactive
             if (k == 0)
             {
                 if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
@@ -152,10 +152,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
-    private readonly struct Epilogue(float* scale, float* shift, GemmActivation activation)
+    private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation)
     {
         public readonly float* Scale = scale, Shift = shift;
-        public readonly GemmActivation Activation = activation;
+        public readonly FusedActivation Activation = activation;
         public bool IsActive => Scale != null;
     }
 
@@ -164,7 +164,7 @@ internal static unsafe class Gemm
     {
         if (!e.IsActive) return;
         float* scale = e.Scale + col0, shift = e.Shift + col0;
-        bool relu = e.Activation == GemmActivation.Relu;
+        bool relu = e.Activation == FusedActivation.Relu;
         for (int r = 0; r < rows; r++)
         {
             float* row = c + (long)r * ldc;
@@ -186,7 +186,7 @@ internal static unsafe class Gemm
                 float v = MathF.FusedMultiplyAdd(row[j], scale[j], shift[j]);
                 row[j] = relu ? MathF.Max(v, 0f) : v;
             }
-            if (e.Activation == GemmActivation.Sigmoid)
+            if (e.Activation == FusedActivation.Sigmoid)
             {
                 var span = new Span<float>(row, cols);
                 System.Numerics.Tensors.TensorPrimitives.Sigmoid(span, span);
@@ -273,8 +273,8 @@ internal static unsafe class Gemm
     /// thread slowed by the machine's other work simply takes fewer. B is packed once instead of once per thread (split by rows, the inference layers
     /// of the mlp spent 8–9% of each thread's time packing all of a weight matrix). Two buffers alternate between
     /// k-blocks, so a thread can pack the next block while another finishes its last task of this one. Used for
-    /// m ≥ 4·MC: with fewer rows (a training batch of 128) the waits between k-blocks cost more than the packing saved
-    /// (4.7% slower mlp training steps), and static splits are kept there.</summary>
+    /// m ≥ 4·MC and <see cref="SharedThreshold"/> multiply-adds: sharing the training batch's products (m = 128) and
+    /// fig1's small inference layers as well made both slower, so static splits are kept there.</summary>
     /// <remarks>Nothing waits on work that nobody has claimed: a thread waits only until panels or tasks that another
     /// thread took are finished. One thread alone (if the others never start) does all of it, so the scheme cannot
     /// deadlock. Each element of C is summed by one task in k-block order, so the result does not depend on the thread
@@ -690,15 +690,12 @@ internal static unsafe class Gemm
     }
 }
 
-/// <summary>The activation a <see cref="GemmEpilogue"/> applies after its affine map.</summary>
-internal enum GemmActivation { None, Relu, Sigmoid }
-
 /// <summary>A per-column affine map and activation applied to a product's output as it is written:
 /// c[i, j] = act(c[i, j]·scale[j] + shift[j]). The default value applies nothing.</summary>
-internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, GemmActivation activation)
+internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation)
 {
     public ReadOnlySpan<float> Scale { get; } = scale;
     public ReadOnlySpan<float> Shift { get; } = shift;
-    public GemmActivation Activation { get; } = activation;
+    public FusedActivation Activation { get; } = activation;
     public bool IsActive => !Scale.IsEmpty;
 }

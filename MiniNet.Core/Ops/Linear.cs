@@ -63,7 +63,7 @@ public static partial class Ops
     }
 }
 
-/// <summary>The activation applied by <see cref="Ops.LinearAffine"/>.</summary>
+/// <summary>The activation applied by <see cref="Ops.LinearAffine"/> (and by the GEMM epilogue that computes it).</summary>
 public enum FusedActivation
 {
     /// <summary>None: y is the affine map itself.</summary>
@@ -89,6 +89,8 @@ public static partial class Ops
         (int outF, int inF) = CheckLinear("LinearAffine", x, weight, bias);
         if (scale.Length != outF || shift.Length != outF)
             throw new ArgumentException($"LinearAffine: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "LinearAffine: unknown activation.");
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
             throw new InvalidOperationException(
                 "LinearAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Linear, BatchNorm and the activation.");
@@ -103,15 +105,8 @@ public static partial class Ops
         }
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
-        var act = activation switch
-        {
-            FusedActivation.None => GemmActivation.None,
-            FusedActivation.Relu => GemmActivation.Relu,
-            FusedActivation.Sigmoid => GemmActivation.Sigmoid,
-            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "LinearAffine: unknown activation."),
-        };
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,
-            new GemmEpilogue(scale, folded, act));
+            new GemmEpilogue(scale, folded, activation));
         return y;
     }
 }

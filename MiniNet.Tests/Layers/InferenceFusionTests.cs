@@ -140,6 +140,7 @@ public class InferenceFusionTests
             Assert.That(Assert.Throws<ArgumentException>(() => x.LinearAffine(w, null, [1f, 2f], t, FusedActivation.None))!.Message,
                 Does.Contain("3 values").And.Contain("got 2"));
             Assert.Throws<ArgumentException>(() => Tensor.Randn([2, 5], seed: 1).LinearAffine(w, null, s, t, FusedActivation.None));
+            Assert.Throws<ArgumentOutOfRangeException>(() => x.LinearAffine(w, null, s, t, (FusedActivation)7));
         }
     }
 }

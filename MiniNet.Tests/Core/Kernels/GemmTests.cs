@@ -98,14 +98,13 @@ public class GemmTests
         // row dot products, split k, edge tiles everywhere, and an empty inner dimension.
         int[][] sizes = [[9, 33, 17], [300, 250, 200], [1000, 64, 300], [1000, 600, 450], [130, 10, 1024], [7, 3, 40], [32, 20, 50_000], [4, 5, 0]];
         foreach (int[] s in sizes)
-            foreach (GemmActivation act in Enum.GetValues<GemmActivation>())
-                yield return new TestCaseData(s[0], s[1], s[2], (int)act).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", act.ToString());
+            foreach (FusedActivation act in Enum.GetValues<FusedActivation>())
+                yield return new TestCaseData(s[0], s[1], s[2], act).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", act.ToString());
     }
 
     [TestCaseSource(nameof(EpilogueCases))]
-    public void Multiply_WithEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, int activation)
+    public void Multiply_WithEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, FusedActivation act)
     {
-        var act = (GemmActivation)activation;
         int ldc = n + 3;
         float[] a = TestData.Array(m * k, 8), b = TestData.Array(n * k, 9);   // B transposed, as a linear layer's weight
         float[] scale = TestData.Array(n, 10), shift = TestData.Array(n, 11);
@@ -121,8 +120,8 @@ public class GemmTests
                     float v = expected[i * ldc + j] * scale[j] + shift[j];
                     expected[i * ldc + j] = act switch
                     {
-                        GemmActivation.Relu => MathF.Max(v, 0f),
-                        GemmActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+                        FusedActivation.Relu => MathF.Max(v, 0f),
+                        FusedActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
                         _ => v,
                     };
                 }
@@ -134,11 +133,12 @@ public class GemmTests
     [Test]
     public void Multiply_EpilogueRelu_PropagatesNaNLikeTheReluOp()
     {
-        // C = A·Bᵀ, (4×1)·(1×37): rows of NaN, positives, negatives and zeros, through the vector and scalar columns.
-        const int n = 37;
+        // C = A·Bᵀ, (4×1)·(1×45): rows of NaN, positives, negatives and zeros, through the Vector512 (32), Vector256 (8)
+        // and scalar (5) columns.
+        const int n = 45;
         float[] a = [float.NaN, 1f, -1f, 0f], b = Enumerable.Repeat(1f, n).ToArray();
         float[] c = new float[4 * n], plain = new float[4 * n], ones = Enumerable.Repeat(1f, n).ToArray(), zeros = new float[n];
-        Gemm.Multiply(false, true, 4, n, 1, a, 1, b, 1, c, n, false, new GemmEpilogue(ones, zeros, GemmActivation.Relu));
+        Gemm.Multiply(false, true, 4, n, 1, a, 1, b, 1, c, n, false, new GemmEpilogue(ones, zeros, FusedActivation.Relu));
         Gemm.Multiply(false, true, 4, n, 1, a, 1, b, 1, plain, n, false);
         Assert.That(c, Is.EqualTo(Tensor.FromArray(plain, 4, n).Relu().ToArray()));
     }
