@@ -11,6 +11,7 @@ public class GemmTests
     {
         int[][] sizes = [[1, 1, 1], [2, 3, 4], [7, 5, 3], [8, 32, 16], [9, 33, 17], [13, 47, 300], [67, 1, 5], [1, 67, 9],
                          [100, 70, 257], [130, 200, 64], [97, 2100, 20], [9, 33, 2100], [64, 40, 5000],   // the last two split k
+                         [50, 96, 270],   // k-blocks of 135: packing rows of B four at a time leaves 3
                          [13, 10, 300], [6, 3, 17], [5, 16, 16], [1000, 10, 1024]];   // narrow: row dot products when B is transposed
         foreach (int[] s in sizes)
             foreach (bool ta in new[] { false, true })
