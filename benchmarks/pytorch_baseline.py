@@ -107,6 +107,24 @@ def main():
             gflops = 2.0 * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
             print(f"{label:<28}{gflops:>10.1f}")
             results.append({"gemm": label, "m": m, "k": k, "n": n, "gflops": round(gflops, 1)})
+        # The products MiniNet's convolution runs: one per image of a batch of 64 (torch.bmm, each image its own
+        # operands; transposed operands passed as transposed views, as the convolution's backward uses them).
+        images = 64
+        for label, m, k, n, trans_a, trans_b in [("64 x 32x9x784 (conv1 per image)", 32, 9, 784, False, False),
+                                                 ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, False, False),
+                                                 ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, False, True),
+                                                 ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, True, False)]:
+            a = torch.randn(images, k, m).transpose(1, 2) if trans_a else torch.randn(images, m, k)
+            b = torch.randn(images, n, k).transpose(1, 2) if trans_b else torch.randn(images, k, n)
+            c = torch.empty(images, m, n)
+
+            def run():
+                torch.bmm(a, b, out=c)
+
+            measure(run, 0.5)
+            gflops = 2.0 * images * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
+            print(f"{label:<28}{gflops:>10.1f}")
+            results.append({"gemm": label, "m": m, "k": k, "n": n, "batch": images, "gflops": round(gflops, 1)})
     with open(args.json, "w") as f:
         json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}, f, indent=2)
     print(f"\nwrote {args.json}")

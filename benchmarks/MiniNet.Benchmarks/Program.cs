@@ -98,6 +98,34 @@ if (only.Contains("gemm"))
         Console.WriteLine($"{s.Name,-28}{gflops,10:F1}");
         results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["gflops"] = Math.Round(gflops, 1) });
     }
+
+    // The products the convolution actually runs: one per image of a batch of 64, the images split between the
+    // threads, each product on one thread (as Conv2d does). Each image has its own operands.
+    const int images = 64;
+    (string Name, int M, int K, int N, bool TransA, bool TransB)[] perImage =
+    [
+        ("64 x 32x9x784 (conv1 per image)", 32, 9, 784, false, false),
+        ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, false, false),
+        ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, false, true),
+        ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, true, false),
+    ];
+    foreach (var s in perImage)
+    {
+        float[] a = Tensor.Randn([images * s.M * s.K], seed: 3).ToArray(), b = Tensor.Randn([images * s.K * s.N], seed: 4).ToArray();
+        float[] c = new float[images * s.M * s.N];
+        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N, threads = Parallelism.MaxThreads;
+        void Run() => Parallelism.For(threads, t =>
+        {
+            for (int i = images * t / threads; i < images * (t + 1) / threads; i++)
+                Gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a.AsSpan(i * s.M * s.K, s.M * s.K), lda,
+                    b.AsSpan(i * s.K * s.N, s.K * s.N), ldb, c.AsSpan(i * s.M * s.N, s.M * s.N), s.N, accumulate: false, parallel: false);
+        });
+        Measure(Run, 0.5);
+        double perSecond = Median(Enumerable.Range(0, windows).Select(_ => Measure(Run, windowSeconds)));
+        double gflops = 2.0 * images * s.M * s.N * s.K * perSecond / 1e9;
+        Console.WriteLine($"{s.Name,-28}{gflops,10:F1}");
+        results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["batch"] = images, ["gflops"] = Math.Round(gflops, 1) });
+    }
 }
 
 File.WriteAllText(json, JsonSerializer.Serialize(new Dictionary<string, object>
