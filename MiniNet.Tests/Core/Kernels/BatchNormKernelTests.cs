@@ -11,6 +11,7 @@ public class BatchNormKernelTests
     private static readonly object[] Shapes =
     [
         new object[] { 5, 1, 1 }, new object[] { 7, 3, 1 }, new object[] { 4, 17, 1 }, new object[] { 9, 33, 1 }, new object[] { 3, 67, 1 },
+        new object[] { 40, 100, 1 }, new object[] { 33, 70, 1 }, new object[] { 300, 1000, 1 },   // several row blocks, a partial one; parallel
         new object[] { 2, 3, 5 }, new object[] { 3, 2, 31 }, new object[] { 4, 5, 49 }, new object[] { 8, 64, 196 }, new object[] { 2, 1, 257 },
     ];
 
@@ -55,6 +56,38 @@ public class BatchNormKernelTests
         BatchNormKernels.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, fresh, accumulate: false);
         BatchNormReference.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, refFresh);
         TensorAssert.Close(fresh, refFresh, atol: 1e-5f, rtol: 1e-5f, what: "dx (overwrite)");
+    }
+
+    [TestCase(300, 1000, 1)]
+    [TestCase(24, 64, 196)]
+    [NonParallelizable]   // changes the thread count
+    public void Kernels_DoNotDependOnTheThreadCount(int n, int c, int l)
+    {
+        float[] x = TestData.Array(n * c * l, 1).Select(v => 3f * v + 2f).ToArray(), dy = TestData.Array(n * c * l, 2);
+        float[] center = TestData.Array(c, 3), inv = TestData.Array(c, 4), offset = TestData.Array(c, 5);
+        (double[], double[], double[], double[]) Run()
+        {
+            double[] mean = new double[c], variance = new double[c], sumDy = new double[c], sumDyXhat = new double[c];
+            BatchNormKernels.Statistics(x, n, c, l, mean, variance);
+            BatchNormKernels.BackwardSums(x, dy, n, c, l, center, inv, offset, sumDy, sumDyXhat);
+            return (mean, variance, sumDy, sumDyXhat);
+        }
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            var one = Run();
+            Parallelism.MaxThreads = 2;
+            var two = Run();
+            Assert.That(two.Item1, Is.EqualTo(one.Item1), "mean");
+            Assert.That(two.Item2, Is.EqualTo(one.Item2), "variance");
+            Assert.That(two.Item3, Is.EqualTo(one.Item3), "Σdy");
+            Assert.That(two.Item4, Is.EqualTo(one.Item4), "Σdy·x̂");
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
     }
 
     [TestCase(64, 3, 1)]
