@@ -71,23 +71,34 @@ public abstract class BatchNorm : Module
     protected abstract void CheckInput(Tensor x);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Normalize(x, relu: false);
+
+    /// <summary><c>ReLU(Forward(x))</c> as one op (<see cref="Ops.BatchNormRelu"/>); used by <see cref="Sequential"/>
+    /// for a BatchNorm followed by a ReLU.</summary>
+    internal Tensor ForwardWithRelu(Tensor x) => Normalize(x, relu: true);
+
+    private Tensor Normalize(Tensor x, bool relu)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckInput(x);
         if (NormalizesWithRunningStatistics)
-            return x.BatchNorm(Weight, Bias, RunningMean, RunningVar, training: false, eps: Eps);
+            return Op(x, RunningMean, RunningVar, training: false, 0.1f, null, relu);
         if (StatisticsObserver is not null)
-            return x.BatchNorm(Weight, Bias, null, null, training: true, eps: Eps, observer: StatisticsObserver);
+            return Op(x, null, null, training: true, 0.1f, StatisticsObserver, relu);
         if (!TrackRunningStats)
-            return x.BatchNorm(Weight, Bias, null, null, training: true, eps: Eps);
+            return Op(x, null, null, training: true, 0.1f, null, relu);
 
         float batches = NumBatchesTracked!.Data[0] + 1f;
         float factor = Momentum ?? 1f / batches;
-        Tensor y = x.BatchNorm(Weight, Bias, RunningMean, RunningVar, training: true, factor, Eps);
+        Tensor y = Op(x, RunningMean, RunningVar, training: true, factor, null, relu);
         NumBatchesTracked.Data[0] = batches;   // only once the batch was accepted
         return y;
     }
+
+    private Tensor Op(Tensor x, Tensor? runningMean, Tensor? runningVar, bool training, float factor, BatchStatisticsObserver? observer, bool relu) =>
+        relu
+            ? x.BatchNormRelu(Weight, Bias, runningMean, runningVar, training, factor, Eps, observer)
+            : x.BatchNorm(Weight, Bias, runningMean, runningVar, training, factor, Eps, observer);
 
     /// <summary>True when <see cref="Forward"/> uses the running statistics (evaluation mode, running statistics tracked,
     /// no statistics observer): the output is then a fixed per-feature affine map of the input.</summary>

@@ -108,14 +108,17 @@ internal static partial class BatchNormKernels
 
         /// <summary>Per-channel Σ dy and Σ dy·x̂ with x̂ = (x − center)·invStd + offset.</summary>
         public static void BackwardSums(float[] x, float[] dy, int n, int c, float[] center, float[] invStd, float[] offset,
-            double[] sumDy, double[] sumDyXhat)
+            double[] sumDy, double[] sumDyXhat, ReluGate? gate)
         {
             int blocks = (n + RowBlock - 1) / RowBlock;
+            float[] gateScale = gate?.Scale ?? center, gateShift = gate?.Shift ?? center;   // read only when gated
             float[] tableDy = BufferPool.Rent(blocks * c), tableDyXhat = BufferPool.Rent(blocks * c);
             ForRowBlocks(n, c, (b, i0, i1) =>
             {
-                fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pt = tableDy, ptx = tableDyXhat)
+                fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pt = tableDy, ptx = tableDyXhat,
+                    pgs = gateScale, pgt = gateShift)
                 {
+                    bool gated = gate is not null;
                     float* accDy = pt + (long)b * c, accDyXhat = ptx + (long)b * c;
                     new Span<float>(accDy, c).Clear();
                     new Span<float>(accDyXhat, c).Clear();
@@ -125,16 +128,18 @@ internal static partial class BatchNormKernels
                         int j = 0;
                         for (; j + W <= c; j += W)
                         {
-                            Vector<float> gj = Load(g + j);
-                            Vector<float> xhat = Vector.FusedMultiplyAdd(Load(r + j) - Load(pc + j), Load(pi + j), Load(po + j));
+                            Vector<float> d = Load(r + j) - Load(pc + j), gj = Load(g + j);
+                            if (gated) gj = Gate(Vector.FusedMultiplyAdd(d, Load(pgs + j), Load(pgt + j)), gj);
+                            Vector<float> xhat = Vector.FusedMultiplyAdd(d, Load(pi + j), Load(po + j));
                             (Load(accDy + j) + gj).Store(accDy + j);
                             Vector.FusedMultiplyAdd(gj, xhat, Load(accDyXhat + j)).Store(accDyXhat + j);
                         }
                         for (; j < c; j++)
                         {
                             float xhat = MathF.FusedMultiplyAdd(r[j] - pc[j], pi[j], po[j]);
-                            accDy[j] += g[j];
-                            accDyXhat[j] = MathF.FusedMultiplyAdd(g[j], xhat, accDyXhat[j]);
+                            float gj = !gated || MathF.FusedMultiplyAdd(r[j] - pc[j], pgs[j], pgt[j]) > 0f ? g[j] : 0f;
+                            accDy[j] += gj;
+                            accDyXhat[j] = MathF.FusedMultiplyAdd(gj, xhat, accDyXhat[j]);
                         }
                     }
                 }
@@ -147,7 +152,7 @@ internal static partial class BatchNormKernels
 
         /// <summary>y = (x − center)·scale + shift per channel, row by row (an elementwise pass has nothing to keep in
         /// registers, and walking a strip down the rows measured twice as slow).</summary>
-        public static void Normalize(float[] x, int n, int c, float[] center, float[] scale, float[] shift, float[] y) =>
+        public static void Normalize(float[] x, int n, int c, float[] center, float[] scale, float[] shift, float[] y, bool relu) =>
             ForRows(n, c, (i0, i1) =>
             {
                 fixed (float* px = x, pc = center, ps = scale, pt = shift, py = y)
@@ -155,17 +160,28 @@ internal static partial class BatchNormKernels
                     {
                         float* r = px + (long)i * c, o = py + (long)i * c;
                         int j = 0;
-                        for (; j + W <= c; j += W) Vector.FusedMultiplyAdd(Load(r + j) - Load(pc + j), Load(ps + j), Load(pt + j)).Store(o + j);
-                        for (; j < c; j++) o[j] = MathF.FusedMultiplyAdd(r[j] - pc[j], ps[j], pt[j]);
+                        if (relu)
+                        {
+                            for (; j + W <= c; j += W)
+                                Vector.Max(Vector.FusedMultiplyAdd(Load(r + j) - Load(pc + j), Load(ps + j), Load(pt + j)), Vector<float>.Zero).Store(o + j);
+                            for (; j < c; j++) o[j] = MathF.Max(MathF.FusedMultiplyAdd(r[j] - pc[j], ps[j], pt[j]), 0f);
+                        }
+                        else
+                        {
+                            for (; j + W <= c; j += W) Vector.FusedMultiplyAdd(Load(r + j) - Load(pc + j), Load(ps + j), Load(pt + j)).Store(o + j);
+                            for (; j < c; j++) o[j] = MathF.FusedMultiplyAdd(r[j] - pc[j], ps[j], pt[j]);
+                        }
                     }
             });
 
         /// <summary>dx (+)= k·(dy − a − x̂·b) per channel, row by row.</summary>
         public static void InputGradient(float[] x, float[] dy, int n, int c, float[] center, float[] invStd, float[] offset,
-            float[] k, float[] a, float[] b, float[] dx, bool accumulate) =>
+            float[] k, float[] a, float[] b, float[] dx, bool accumulate, ReluGate? gate) =>
             ForRows(n, c, (i0, i1) =>
             {
-                fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pk = k, pa = a, pb = b, pd = dx)
+                bool gated = gate is not null;
+                fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pk = k, pa = a, pb = b, pd = dx,
+                    pgs = gate?.Scale ?? center, pgt = gate?.Shift ?? center)
                     for (int i = i0; i < i1; i++)
                     {
                         long e = (long)i * c;
@@ -173,14 +189,17 @@ internal static partial class BatchNormKernels
                         int j = 0;
                         for (; j + W <= c; j += W)
                         {
-                            Vector<float> xhat = Vector.FusedMultiplyAdd(Load(r + j) - Load(pc + j), Load(pi + j), Load(po + j));
+                            Vector<float> diff = Load(r + j) - Load(pc + j), gj = Load(g + j);
+                            if (gated) gj = Gate(Vector.FusedMultiplyAdd(diff, Load(pgs + j), Load(pgt + j)), gj);
+                            Vector<float> xhat = Vector.FusedMultiplyAdd(diff, Load(pi + j), Load(po + j));
                             Vector<float> before = accumulate ? Load(d + j) : Vector<float>.Zero;
-                            Vector.FusedMultiplyAdd(Load(pk + j), Load(g + j) - Load(pa + j) - xhat * Load(pb + j), before).Store(d + j);
+                            Vector.FusedMultiplyAdd(Load(pk + j), gj - Load(pa + j) - xhat * Load(pb + j), before).Store(d + j);
                         }
                         for (; j < c; j++)
                         {
                             float xhat = MathF.FusedMultiplyAdd(r[j] - pc[j], pi[j], po[j]);
-                            d[j] = MathF.FusedMultiplyAdd(pk[j], g[j] - pa[j] - xhat * pb[j], accumulate ? d[j] : 0f);
+                            float gj = !gated || MathF.FusedMultiplyAdd(r[j] - pc[j], pgs[j], pgt[j]) > 0f ? g[j] : 0f;
+                            d[j] = MathF.FusedMultiplyAdd(pk[j], gj - pa[j] - xhat * pb[j], accumulate ? d[j] : 0f);
                         }
                     }
             });

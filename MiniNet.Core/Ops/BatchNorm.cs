@@ -26,7 +26,20 @@ public static partial class Ops
     /// <param name="observer">Called with each training batch's statistics (used to compute population statistics).</param>
     /// <exception cref="ArgumentException">Bad rank, mismatched channel counts, or one value per channel in training.</exception>
     public static Tensor BatchNorm(this Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
-        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null)
+        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null) =>
+        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, observer, relu: false);
+
+    /// <summary><c>BatchNorm(…).Relu()</c> as one op: max(y, 0) is taken as y is written, and the backward pass gates the
+    /// gradient by the sign of y, recomputed from x, so neither y nor a separate ReLU pass over it is needed. Values and
+    /// gradients equal the two ops' (the same arithmetic; NaN propagates as in <see cref="Relu"/>).</summary>
+    /// <remarks>Arguments, statistics and running-buffer updates as in <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float, BatchStatisticsObserver?)"/>.</remarks>
+    /// <exception cref="ArgumentException">As for BatchNorm.</exception>
+    public static Tensor BatchNormRelu(this Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null) =>
+        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, observer, relu: true);
+
+    private static Tensor BatchNorm(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float factor, float eps, BatchStatisticsObserver? observer, bool relu)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank < 2)
@@ -90,7 +103,8 @@ public static partial class Ops
             shift[j] = (bias is null ? 0f : bias.Data[j]) + gamma * offset[j];
         }
         Tensor y = Tensor.Allocate(x.Dims);
-        BatchNormKernels.Normalize(x.Storage, n, c, l, center, scale, shift, y.Storage);
+        BatchNormKernels.Normalize(x.Storage, n, c, l, center, scale, shift, y.Storage, relu);
+        ReluGate? gate = relu ? new ReluGate(scale, shift) : null;   // dy passes where the normalised value was positive
 
         Tensor[] inputs = (weight, bias) switch
         {
@@ -99,11 +113,15 @@ public static partial class Ops
             (null, not null) => [x, bias],
             _ => [x, weight, bias],
         };
-        return Autograd.Record(y, training ? "batch_norm" : "batch_norm_eval", inputs, dy =>
+        string opName = (training, relu) switch
+        {
+            (true, false) => "batch_norm", (false, false) => "batch_norm_eval", (true, true) => "batch_norm_relu", _ => "batch_norm_eval_relu",
+        };
+        return Autograd.Record(y, opName, inputs, dy =>
         {
             var sumDy = new double[c];
             var sumDyXhat = new double[c];
-            BatchNormKernels.BackwardSums(x.Storage, dy.Storage, n, c, l, center, invStd, offset, sumDy, sumDyXhat);
+            BatchNormKernels.BackwardSums(x.Storage, dy.Storage, n, c, l, center, invStd, offset, sumDy, sumDyXhat, gate);
             if (weight is { RequiresGrad: true })
             {
                 Span<float> dw = weight.Grad!.Data;
@@ -121,7 +139,7 @@ public static partial class Ops
             if (training)
                 for (int j = 0; j < c; j++) { a[j] = (float)(sumDy[j] / m); b[j] = (float)(sumDyXhat[j] / m); }
             Tensor dx = x.AcquireGrad(out bool accumulate);
-            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, dx.Storage, accumulate);
+            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, dx.Storage, accumulate, gate);
         });
     }
 }
