@@ -48,7 +48,10 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     /// <see cref="Ops.LinearAffine"/>: the bias, normalisation
     /// and activation are applied to the product while it is in cache, and no intermediate tensor is written. The
     /// result equals the unfused chain up to float rounding. Modules with forward hooks, and anomaly detection, turn
-    /// fusion off for the run they are in, so hooks always see each module's own input and output.</remarks>
+    /// fusion off for the run they are in, so hooks always see each module's own input and output.
+    /// <para>BatchNorm → ReLU fusion, in training as in evaluation (<see cref="FuseBatchNormRelu"/>): a
+    /// <see cref="BatchNorm1d"/> or <see cref="BatchNorm2d"/> followed by a <see cref="ReLU"/> runs as one
+    /// <see cref="Ops.BatchNormRelu"/>, bitwise equal to the two modules; hooks and anomaly detection turn it off too.</para></remarks>
     public override Tensor Forward(Tensor x)
     {
         bool fuse = FuseForInference && !Autograd.Enabled && !Autograd.AnomalyDetection;

@@ -12,7 +12,8 @@ internal static partial class BatchNormKernels
     /// channel; the row, a few KB, stays in L1), then add the table's rows in double, in block order, a vector of
     /// channels at a time. The earlier span-based loops with a scalar column sum per channel took, for a 128×1024 batch on
     /// one core, 75 µs for the statistics, 33 µs to normalise, 74 µs for the backward sums and 59 µs for the input
-    /// gradient; these loops take 42, 21, 34 and 36 µs (medians, same machine and sitting). Walking strips of 32
+    /// gradient; these loops take 42, 21, 34 and 36 µs (medians, same machine, sitting and harness; other sittings timed
+    /// the old statistics at 47–53 µs). Walking strips of 32
     /// channels down the rows with the sums in registers was no faster for the reductions (43 and 37 µs) and twice as
     /// slow for the elementwise passes (73 and 72 µs: a row is 4 KB, so every step down is a new page).</summary>
     /// <remarks>A channel's sum is the same whichever thread took which blocks (the blocks are added in order), so the

@@ -564,8 +564,8 @@ internal static unsafe class Gemm
     /// <summary>Rows copied per pass of <see cref="CopyRowsToPanels"/>: each panel then receives whole cache lines.</summary>
     private const int RowsPerPass = 4;
 
-    /// <summary>Copies rows q0..q0+rows of B (columns jc..jc+cols, cols a multiple of NR) into the panels at dst (row q0
-    /// of the first panel; consecutive panels kc·NR apart).</summary>
+    /// <summary>Copies rows q0..q0+rows of B (columns jc..jc+cols, cols a multiple of NR) into the panels at dst, which
+    /// points at the first panel's row for q0 (row q0 − pc of the k-block); consecutive panels are kc·NR apart.</summary>
     private static void CopyRowsToPanels(in Problem p, int q0, int rows, int jc, int cols, float* dst, int kc)
     {
         float* src = p.B + (long)q0 * p.Ldb + jc;

@@ -56,6 +56,26 @@ public class BatchNormKernelTests
         BatchNormKernels.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, fresh, accumulate: false);
         BatchNormReference.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, refFresh);
         TensorAssert.Close(fresh, refFresh, atol: 1e-5f, rtol: 1e-5f, what: "dx (overwrite)");
+
+        // A fused ReLU: the kernels gate dy by the sign of (x − center)·scale + shift; the reference gets dy pre-masked.
+        var gate = new ReluGate(scale, shift);
+        float[] masked = dy.Select((g, e) => MathF.FusedMultiplyAdd(x[e] - center[l == 1 ? e % c : e / l % c], scale[l == 1 ? e % c : e / l % c],
+            shift[l == 1 ? e % c : e / l % c]) > 0f ? g : 0f).ToArray();
+        Assert.That(masked.Count(g => g == 0f), Is.GreaterThan(0), "the gate closes somewhere");
+        BatchNormKernels.BackwardSums(x, dy, n, c, l, center, inv, offset, sumDy, sumDyXhat, gate);
+        BatchNormReference.BackwardSums(x, masked, n, c, l, center, inv, offset, refSumDy, refSumDyXhat);
+        for (int j = 0; j < c; j++)
+        {
+            Assert.That(sumDy[j], Is.EqualTo(refSumDy[j]).Within(1e-4), $"gated Σdy {j}");
+            Assert.That(sumDyXhat[j], Is.EqualTo(refSumDyXhat[j]).Within(1e-4), $"gated Σdy·x̂ {j}");
+        }
+        float[] gatedDx = new float[x.Length], refGatedDx = new float[x.Length];
+        BatchNormKernels.BackwardInput(x, dy, n, c, l, center, inv, offset, scale, a, b, gatedDx, accumulate: false, gate);
+        BatchNormReference.BackwardInput(x, masked, n, c, l, center, inv, offset, scale, a, b, refGatedDx);
+        TensorAssert.Close(gatedDx, refGatedDx, atol: 1e-5f, rtol: 1e-5f, what: "gated dx");
+        float[] relu = new float[x.Length];
+        BatchNormKernels.Normalize(x, n, c, l, center, scale, shift, relu, relu: true);
+        TensorAssert.Close(relu, refY.Select(v => MathF.Max(v, 0f)).ToArray(), atol: 1e-5f, rtol: 1e-5f, what: "normalize + relu");
     }
 
     [TestCase(300, 1000, 1)]
@@ -65,12 +85,15 @@ public class BatchNormKernelTests
     {
         float[] x = TestData.Array(n * c * l, 1).Select(v => 3f * v + 2f).ToArray(), dy = TestData.Array(n * c * l, 2);
         float[] center = TestData.Array(c, 3), inv = TestData.Array(c, 4), offset = TestData.Array(c, 5);
-        (double[], double[], double[], double[]) Run()
+        var gate = new ReluGate(TestData.Array(c, 6), TestData.Array(c, 7));
+        (double[], double[], double[], double[], double[], double[]) Run()
         {
             double[] mean = new double[c], variance = new double[c], sumDy = new double[c], sumDyXhat = new double[c];
+            double[] gatedDy = new double[c], gatedDyXhat = new double[c];
             BatchNormKernels.Statistics(x, n, c, l, mean, variance);
             BatchNormKernels.BackwardSums(x, dy, n, c, l, center, inv, offset, sumDy, sumDyXhat);
-            return (mean, variance, sumDy, sumDyXhat);
+            BatchNormKernels.BackwardSums(x, dy, n, c, l, center, inv, offset, gatedDy, gatedDyXhat, gate);
+            return (mean, variance, sumDy, sumDyXhat, gatedDy, gatedDyXhat);
         }
         int saved = Parallelism.MaxThreads;
         try
@@ -83,6 +106,8 @@ public class BatchNormKernelTests
             Assert.That(two.Item2, Is.EqualTo(one.Item2), "variance");
             Assert.That(two.Item3, Is.EqualTo(one.Item3), "Σdy");
             Assert.That(two.Item4, Is.EqualTo(one.Item4), "Σdy·x̂");
+            Assert.That(two.Item5, Is.EqualTo(one.Item5), "gated Σdy");
+            Assert.That(two.Item6, Is.EqualTo(one.Item6), "gated Σdy·x̂");
         }
         finally
         {
