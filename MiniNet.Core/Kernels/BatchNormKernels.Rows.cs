@@ -9,8 +9,8 @@ internal static partial class BatchNormKernels
 
     /// <summary>The (N, C) kernels (L = 1, a BatchNorm1d after a linear layer), as pointer loops along each row. The
     /// reductions sum each block of <see cref="RowBlock"/> rows in float into that block's row of a table (one lane per
-    /// channel; the row, a few KB, stays in L1), then add the table's rows in double, in block order, a vector of
-    /// channels at a time. The earlier span-based loops with a scalar column sum per channel took, for a 128×1024 batch on
+    /// channel; the row, a few KB, stays in L1); Statistics and BackwardSums then add the table's rows in double, in
+    /// block order (ColumnSums). The earlier span-based loops with a scalar column sum per channel took, for a 128×1024 batch on
     /// one core, 75 µs for the statistics, 33 µs to normalise, 74 µs for the backward sums and 59 µs for the input
     /// gradient; these loops take 42, 21, 34 and 36 µs (medians, same machine, sitting and harness; other sittings timed
     /// the old statistics at 47–53 µs). Walking strips of 32
@@ -34,28 +34,8 @@ internal static partial class BatchNormKernels
             });
         }
 
-        /// <summary>sums[j] = Σ_b table[b, j] over the table's rows, in double, in row order.</summary>
-        private static void ColumnSums(float[] table, int rows, int c, double[] sums)
-        {
-            Array.Clear(sums);
-            fixed (float* pt = table)
-            fixed (double* ps = sums)
-                for (int b = 0; b < rows; b++)
-                {
-                    float* row = pt + (long)b * c;
-                    int j = 0;
-                    for (; j + W <= c; j += W)
-                    {
-                        Vector.Widen(Load(row + j), out Vector<double> low, out Vector<double> high);
-                        (Vector.Load(ps + j) + low).Store(ps + j);
-                        (Vector.Load(ps + j + W / 2) + high).Store(ps + j + W / 2);
-                    }
-                    for (; j < c; j++) ps[j] += row[j];
-                }
-        }
-
         /// <summary>table[b, j] = Σ (x[i, j] − s[j]) over the rows of block b, or Σ (x[i, j] − s[j])² when <paramref name="squared"/>.</summary>
-        private static void SumDifferences(float[] x, int n, int c, float[] s, bool squared, float[] table) =>
+        public static void SumDifferences(float[] x, int n, int c, float[] s, bool squared, float[] table) =>
             ForRowBlocks(n, c, (b, i0, i1) =>
             {
                 fixed (float* px = x, ps = s, pt = table)
@@ -84,40 +64,14 @@ internal static partial class BatchNormKernels
                 }
             });
 
-        /// <summary>Per-channel mean and biased variance: Σ(x − first row), then Σ(x − center)².</summary>
-        public static void Statistics(float[] x, int n, int c, double[] mean, double[] variance)
-        {
-            double m = n;
-            int blocks = (n + RowBlock - 1) / RowBlock;
-            float[] table = BufferPool.Rent(blocks * c), first = x.AsSpan(0, c).ToArray(), center = new float[c];
-            SumDifferences(x, n, c, first, squared: false, table);
-            ColumnSums(table, blocks, c, mean);
-            for (int j = 0; j < c; j++)
-            {
-                mean[j] = first[j] + mean[j] / m;
-                center[j] = (float)mean[j];
-            }
-            SumDifferences(x, n, c, center, squared: true, table);
-            ColumnSums(table, blocks, c, variance);
-            for (int j = 0; j < c; j++)
-            {
-                double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
-                variance[j] = Math.Max(variance[j] / m - error * error, 0);
-            }
-            BufferPool.Return(table);
-        }
-
-        /// <summary>Per-channel Σ dy and Σ dy·x̂ with x̂ = (x − center)·invStd + offset.</summary>
-        public static void BackwardSums(float[] x, float[] dy, int n, int c, float[] center, float[] invStd, float[] offset,
-            double[] sumDy, double[] sumDyXhat, ReluGate? gate)
-        {
-            int blocks = (n + RowBlock - 1) / RowBlock;
-            float[] gateScale = gate?.Scale ?? center, gateShift = gate?.Shift ?? center;   // read only when gated
-            float[] tableDy = BufferPool.Rent(blocks * c), tableDyXhat = BufferPool.Rent(blocks * c);
+        /// <summary>tableDy[b, j] = Σ dy and tableDyXhat[b, j] = Σ dy·x̂ over the rows of block b, with
+        /// x̂ = (x − center)·invStd + offset (dy gated when <paramref name="gate"/> is given).</summary>
+        public static void GradientSums(float[] x, float[] dy, int n, int c, float[] center, float[] invStd, float[] offset,
+            ReluGate? gate, float[] tableDy, float[] tableDyXhat) =>
             ForRowBlocks(n, c, (b, i0, i1) =>
             {
                 fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pt = tableDy, ptx = tableDyXhat,
-                    pgs = gateScale, pgt = gateShift)
+                    pgs = gate?.Scale, pgt = gate?.Shift)   // null pointers when not gated (then never read)
                 {
                     bool gated = gate is not null;
                     float* accDy = pt + (long)b * c, accDyXhat = ptx + (long)b * c;
@@ -145,11 +99,6 @@ internal static partial class BatchNormKernels
                     }
                 }
             });
-            ColumnSums(tableDy, blocks, c, sumDy);
-            ColumnSums(tableDyXhat, blocks, c, sumDyXhat);
-            BufferPool.Return(tableDy);
-            BufferPool.Return(tableDyXhat);
-        }
 
         /// <summary>y = (x − center)·scale + shift per channel, row by row (an elementwise pass has nothing to keep in
         /// registers, and walking a strip down the rows measured twice as slow).</summary>
@@ -182,7 +131,7 @@ internal static partial class BatchNormKernels
             {
                 bool gated = gate is not null;
                 fixed (float* px = x, pg = dy, pc = center, pi = invStd, po = offset, pk = k, pa = a, pb = b, pd = dx,
-                    pgs = gate?.Scale ?? center, pgt = gate?.Shift ?? center)
+                    pgs = gate?.Scale, pgt = gate?.Shift)   // null pointers when not gated (then never read)
                     for (int i = i0; i < i1; i++)
                     {
                         long e = (long)i * c;

@@ -26,43 +26,60 @@ internal static partial class BatchNormKernels
     public static void Statistics(float[] x, int n, int c, int l, double[] mean, double[] variance)
     {
         Debug.Assert(x.Length >= n * c * l && mean.Length == c && variance.Length == c);
-        if (l == 1)
-        {
-            Rows.Statistics(x, n, c, mean, variance);
-            return;
-        }
         double m = (double)n * l;
-        int rows = n;   // one table row per image
+        int rows = TableRows(n, l);
         float[] table = BufferPool.Rent(rows * c), first = new float[c], center = new float[c];
         for (int j = 0; j < c; j++) first[j] = x[j * l];   // a value of the channel, subtracted before summing
         SumDifferences(x, n, c, l, first, squared: false, table);
+        ColumnSums(table, rows, c, mean);
         for (int j = 0; j < c; j++)
         {
-            mean[j] = first[j] + ColumnSum(table, rows, c, j) / m;
+            mean[j] = first[j] + mean[j] / m;
             center[j] = (float)mean[j];
         }
         SumDifferences(x, n, c, l, center, squared: true, table);
+        ColumnSums(table, rows, c, variance);
         for (int j = 0; j < c; j++)
         {
             double error = mean[j] - center[j];   // Σ(x − μ)² = Σ(x − center)² − m·(μ − center)²
-            variance[j] = Math.Max(ColumnSum(table, rows, c, j) / m - error * error, 0);
+            variance[j] = Math.Max(variance[j] / m - error * error, 0);
         }
         BufferPool.Return(table);
     }
 
+    /// <summary>Rows of the partial-sum tables: one per image when L &gt; 1, one per block of rows when L = 1.</summary>
+    private static int TableRows(int n, int l) => l == 1 ? (n + RowBlock - 1) / RowBlock : n;
 
-    /// <summary>Σ table[r, j] over the table's rows, in double, in row order.</summary>
-    private static double ColumnSum(float[] table, int rows, int c, int j)
+    /// <summary>sums[j] = Σ_r table[r, j] over the table's rows, in double, in row order (a vector of channels at a time).</summary>
+    private static unsafe void ColumnSums(float[] table, int rows, int c, double[] sums)
     {
-        double sum = 0;
-        for (int r = 0; r < rows; r++) sum += table[r * c + j];
-        return sum;
+        int w = Vector<float>.Count;
+        Array.Clear(sums);
+        fixed (float* pt = table)
+        fixed (double* ps = sums)
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = pt + (long)r * c;
+                int j = 0;
+                for (; j + w <= c; j += w)
+                {
+                    Vector.Widen(Vector.Load(row + j), out Vector<double> low, out Vector<double> high);
+                    (Vector.Load(ps + j) + low).Store(ps + j);
+                    (Vector.Load(ps + j + w / 2) + high).Store(ps + j + w / 2);
+                }
+                for (; j < c; j++) ps[j] += row[j];
+            }
     }
 
     /// <summary>table[r, j] = Σ (x − s[j]) over the values of channel j in table row r, or Σ (x − s[j])² when
     /// <paramref name="squared"/>.</summary>
     private static void SumDifferences(float[] x, int n, int c, int l, float[] s, bool squared, float[] table)
     {
+        if (l == 1)
+        {
+            Rows.SumDifferences(x, n, c, s, squared, table);
+            return;
+        }
         ForRows(n, c * l, (i0, i1) =>
             {
                 for (int i = i0; i < i1; i++)
@@ -97,15 +114,13 @@ internal static partial class BatchNormKernels
     public static void BackwardSums(float[] x, float[] dy, int n, int c, int l, float[] center, float[] invStd, float[] offset,
         double[] sumDy, double[] sumDyXhat, ReluGate? gate = null)
     {
-        if (l == 1)
-        {
-            Rows.BackwardSums(x, dy, n, c, center, invStd, offset, sumDy, sumDyXhat, gate);
-            return;
-        }
         // As in Statistics: tables of float partial sums, then each channel's column in double, in row order.
-        int rows = n;   // one table row per image
+        int rows = TableRows(n, l);
         float[] tableDy = BufferPool.Rent(rows * c), tableDyXhat = BufferPool.Rent(rows * c);
-        ForRows(n, c * l, (i0, i1) =>
+        if (l == 1)
+            Rows.GradientSums(x, dy, n, c, center, invStd, offset, gate, tableDy, tableDyXhat);
+        else
+            ForRows(n, c * l, (i0, i1) =>
             {
                 for (int i = i0; i < i1; i++)
                     for (int j = 0; j < c; j++)
@@ -113,11 +128,8 @@ internal static partial class BatchNormKernels
                             Runs.GradientSums(x.AsSpan((i * c + j) * l, l), dy.AsSpan((i * c + j) * l, l), center[j], invStd[j], offset[j],
                                 gate is null ? null : (gate.Scale[j], gate.Shift[j]));
             });
-        for (int j = 0; j < c; j++)
-        {
-            sumDy[j] = ColumnSum(tableDy, rows, c, j);
-            sumDyXhat[j] = ColumnSum(tableDyXhat, rows, c, j);
-        }
+        ColumnSums(tableDy, rows, c, sumDy);
+        ColumnSums(tableDyXhat, rows, c, sumDyXhat);
         BufferPool.Return(tableDy);
         BufferPool.Return(tableDyXhat);
     }
