@@ -91,40 +91,38 @@ def main():
                         "eval_images_per_s": round(best), "eval_batch": best_batch})
     if "gemm" in only:
         print(f"\n{'GEMM (M×K·K×N)':<28}{'GFLOP/s':>10}")
-        for label, m, k, n in [("1024x1024x1024", 1024, 1024, 1024), ("128x784x1024 (mlp fc1)", 128, 784, 1024),
-                               ("128x1024x1024 (mlp fc2)", 128, 1024, 1024), ("128x1024x1024 (mlp fc2 dX)", 128, 1024, 1024),
-                               ("1024x128x784 (mlp dW1)", 1024, 128, 784), ("1024x128x1024 (mlp dW2)", 1024, 128, 1024),
-                               ("1000x784x1024 (mlp eval fc1)", 1000, 784, 1024),
-                               ("1000x1024x1024 (mlp eval fc2)", 1000, 1024, 1024), ("1000x1024x10 (mlp eval fc3)", 1000, 1024, 10),
-                               ("64x12544x288 (cnn conv2)", 64, 288, 12544), ("32x50176x9 (cnn conv1)", 32, 9, 50176),
-                               ("64x288x12544 (conv2 dW)", 64, 12544, 288)]:
-            a, b, c = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n)
+        # batch 1: one torch.mm; batch 64: the products MiniNet's convolution runs, one per image (torch.bmm, each
+        # image its own operands; transposed operands passed as transposed views, as the convolution's backward uses them).
+        for label, m, k, n, trans_a, trans_b, batch in [
+                ("1024x1024x1024", 1024, 1024, 1024, False, False, 1), ("128x784x1024 (mlp fc1)", 128, 784, 1024, False, False, 1),
+                ("128x1024x1024 (mlp fc2)", 128, 1024, 1024, False, False, 1),
+                ("128x1024x1024 (mlp fc2 dX)", 128, 1024, 1024, False, False, 1),
+                ("1024x128x784 (mlp dW1)", 1024, 128, 784, False, False, 1), ("1024x128x1024 (mlp dW2)", 1024, 128, 1024, False, False, 1),
+                ("1000x784x1024 (mlp eval fc1)", 1000, 784, 1024, False, False, 1),
+                ("1000x1024x1024 (mlp eval fc2)", 1000, 1024, 1024, False, False, 1),
+                ("1000x1024x10 (mlp eval fc3)", 1000, 1024, 10, False, False, 1),
+                ("64x12544x288 (cnn conv2)", 64, 288, 12544, False, False, 1), ("32x50176x9 (cnn conv1)", 32, 9, 50176, False, False, 1),
+                ("64x288x12544 (conv2 dW)", 64, 12544, 288, False, False, 1),
+                ("64 x 32x9x784 (conv1 per image)", 32, 9, 784, False, False, 64),
+                ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, False, False, 64),
+                ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, False, True, 64),
+                ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, True, False, 64)]:
+            a = torch.randn(batch, k, m).transpose(1, 2) if trans_a else torch.randn(batch, m, k)
+            b = torch.randn(batch, n, k).transpose(1, 2) if trans_b else torch.randn(batch, k, n)
+            c = torch.empty(batch, m, n)
+            if batch == 1:
+                a, b, c = a[0], b[0], c[0]
 
             def run():
-                torch.mm(a, b, out=c)
+                if batch == 1:
+                    torch.mm(a, b, out=c)
+                else:
+                    torch.bmm(a, b, out=c)
 
             measure(run, 0.5)
-            gflops = 2.0 * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
+            gflops = 2.0 * batch * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
             print(f"{label:<28}{gflops:>10.1f}")
-            results.append({"gemm": label, "m": m, "k": k, "n": n, "gflops": round(gflops, 1)})
-        # The products MiniNet's convolution runs: one per image of a batch of 64 (torch.bmm, each image its own
-        # operands; transposed operands passed as transposed views, as the convolution's backward uses them).
-        images = 64
-        for label, m, k, n, trans_a, trans_b in [("64 x 32x9x784 (conv1 per image)", 32, 9, 784, False, False),
-                                                 ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, False, False),
-                                                 ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, False, True),
-                                                 ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, True, False)]:
-            a = torch.randn(images, k, m).transpose(1, 2) if trans_a else torch.randn(images, m, k)
-            b = torch.randn(images, n, k).transpose(1, 2) if trans_b else torch.randn(images, k, n)
-            c = torch.empty(images, m, n)
-
-            def run():
-                torch.bmm(a, b, out=c)
-
-            measure(run, 0.5)
-            gflops = 2.0 * images * m * n * k * statistics.median(measure(run, window_seconds) for _ in range(windows)) / 1e9
-            print(f"{label:<28}{gflops:>10.1f}")
-            results.append({"gemm": label, "m": m, "k": k, "n": n, "batch": images, "gflops": round(gflops, 1)})
+            results.append({"gemm": label, "m": m, "k": k, "n": n, "batch": batch, "gflops": round(gflops, 1)})
     with open(args.json, "w") as f:
         json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}, f, indent=2)
     print(f"\nwrote {args.json}")

@@ -72,59 +72,47 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
 if (only.Contains("gemm"))
 {
     Console.WriteLine($"\n{"GEMM (M×K·K×N)",-28}{"GFLOP/s",10}");
-    (string Name, int M, int K, int N, bool TransA, bool TransB)[] shapes =
+    // Batch 1: one product on all threads. Batch 64: the products the convolution actually runs, one per image of a
+    // batch, the images split between the threads and each product on one thread (as Conv2d does), each image with
+    // its own operands.
+    (string Name, int M, int K, int N, bool TransA, bool TransB, int Batch)[] shapes =
     [
-        ("1024x1024x1024", 1024, 1024, 1024, false, false),
-        ("128x784x1024 (mlp fc1)", 128, 784, 1024, false, true),
-        ("128x1024x1024 (mlp fc2)", 128, 1024, 1024, false, true),
-        ("128x1024x1024 (mlp fc2 dX)", 128, 1024, 1024, false, false),
-        ("1024x128x784 (mlp dW1)", 1024, 128, 784, true, false),
-        ("1024x128x1024 (mlp dW2)", 1024, 128, 1024, true, false),
-        ("1000x784x1024 (mlp eval fc1)", 1000, 784, 1024, false, true),
-        ("1000x1024x1024 (mlp eval fc2)", 1000, 1024, 1024, false, true),
-        ("1000x1024x10 (mlp eval fc3)", 1000, 1024, 10, false, true),
-        ("64x12544x288 (cnn conv2)", 64, 288, 12544, false, false),
-        ("32x50176x9 (cnn conv1)", 32, 9, 50176, false, false),
-        ("64x288x12544 (conv2 dW)", 64, 12544, 288, false, true),
+        ("1024x1024x1024", 1024, 1024, 1024, false, false, 1),
+        ("128x784x1024 (mlp fc1)", 128, 784, 1024, false, true, 1),
+        ("128x1024x1024 (mlp fc2)", 128, 1024, 1024, false, true, 1),
+        ("128x1024x1024 (mlp fc2 dX)", 128, 1024, 1024, false, false, 1),
+        ("1024x128x784 (mlp dW1)", 1024, 128, 784, true, false, 1),
+        ("1024x128x1024 (mlp dW2)", 1024, 128, 1024, true, false, 1),
+        ("1000x784x1024 (mlp eval fc1)", 1000, 784, 1024, false, true, 1),
+        ("1000x1024x1024 (mlp eval fc2)", 1000, 1024, 1024, false, true, 1),
+        ("1000x1024x10 (mlp eval fc3)", 1000, 1024, 10, false, true, 1),
+        ("64x12544x288 (cnn conv2)", 64, 288, 12544, false, false, 1),
+        ("32x50176x9 (cnn conv1)", 32, 9, 50176, false, false, 1),
+        ("64x288x12544 (conv2 dW)", 64, 12544, 288, false, true, 1),
+        ("64 x 32x9x784 (conv1 per image)", 32, 9, 784, false, false, 64),
+        ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, false, false, 64),
+        ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, false, true, 64),
+        ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, true, false, 64),
     ];
     foreach (var s in shapes)
     {
-        float[] a = Tensor.Randn([s.M * s.K], seed: 3).ToArray(), b = Tensor.Randn([s.K * s.N], seed: 4).ToArray(), c = new float[s.M * s.N];
+        int aSize = s.M * s.K, bSize = s.K * s.N, cSize = s.M * s.N, batch = s.Batch, threads = Parallelism.MaxThreads;
+        float[] a = Tensor.Randn([batch * aSize], seed: 3).ToArray(), b = Tensor.Randn([batch * bSize], seed: 4).ToArray();
+        float[] c = new float[batch * cSize];
         int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
-        void Run() => Gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a, lda, b, ldb, c, s.N, accumulate: false);
-        Measure(Run, 0.5);
-        double perSecond = Median(Enumerable.Range(0, windows).Select(_ => Measure(Run, windowSeconds)));
-        double gflops = 2.0 * s.M * s.N * s.K * perSecond / 1e9;
+        void Product(int i, bool parallel) => Gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a.AsSpan(i * aSize, aSize), lda,
+            b.AsSpan(i * bSize, bSize), ldb, c.AsSpan(i * cSize, cSize), s.N, accumulate: false, parallel);
+        Action run = batch == 1
+            ? () => Product(0, parallel: true)
+            : () => Parallelism.For(threads, t =>
+            {
+                for (int i = batch * t / threads; i < batch * (t + 1) / threads; i++) Product(i, parallel: false);
+            });
+        Measure(run, 0.5);
+        double perSecond = Median(Enumerable.Range(0, windows).Select(_ => Measure(run, windowSeconds)));
+        double gflops = 2.0 * batch * s.M * s.N * s.K * perSecond / 1e9;
         Console.WriteLine($"{s.Name,-28}{gflops,10:F1}");
-        results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["gflops"] = Math.Round(gflops, 1) });
-    }
-
-    // The products the convolution actually runs: one per image of a batch of 64, the images split between the
-    // threads, each product on one thread (as Conv2d does). Each image has its own operands.
-    const int images = 64;
-    (string Name, int M, int K, int N, bool TransA, bool TransB)[] perImage =
-    [
-        ("64 x 32x9x784 (conv1 per image)", 32, 9, 784, false, false),
-        ("64 x 64x288x196 (conv2 per image)", 64, 288, 196, false, false),
-        ("64 x 64x196x288 (conv2 dW per image)", 64, 196, 288, false, true),
-        ("64 x 288x64x196 (conv2 dX per image)", 288, 64, 196, true, false),
-    ];
-    foreach (var s in perImage)
-    {
-        float[] a = Tensor.Randn([images * s.M * s.K], seed: 3).ToArray(), b = Tensor.Randn([images * s.K * s.N], seed: 4).ToArray();
-        float[] c = new float[images * s.M * s.N];
-        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N, threads = Parallelism.MaxThreads;
-        void Run() => Parallelism.For(threads, t =>
-        {
-            for (int i = images * t / threads; i < images * (t + 1) / threads; i++)
-                Gemm.Multiply(s.TransA, s.TransB, s.M, s.N, s.K, a.AsSpan(i * s.M * s.K, s.M * s.K), lda,
-                    b.AsSpan(i * s.K * s.N, s.K * s.N), ldb, c.AsSpan(i * s.M * s.N, s.M * s.N), s.N, accumulate: false, parallel: false);
-        });
-        Measure(Run, 0.5);
-        double perSecond = Median(Enumerable.Range(0, windows).Select(_ => Measure(Run, windowSeconds)));
-        double gflops = 2.0 * images * s.M * s.N * s.K * perSecond / 1e9;
-        Console.WriteLine($"{s.Name,-28}{gflops,10:F1}");
-        results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["batch"] = images, ["gflops"] = Math.Round(gflops, 1) });
+        results.Add(new() { ["gemm"] = s.Name, ["m"] = s.M, ["k"] = s.K, ["n"] = s.N, ["batch"] = batch, ["gflops"] = Math.Round(gflops, 1) });
     }
 }
 
