@@ -64,7 +64,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
                 continue;
             }
             if (FuseBatchNormRelu && !Autograd.AnomalyDetection && i + 1 < _modules.Length
-                && _modules[i] is BatchNorm1d or BatchNorm2d && _modules[i] is BatchNorm { HasForwardHooks: false } norm
+                && _modules[i] is (BatchNorm1d or BatchNorm2d) and BatchNorm { HasForwardHooks: false } norm   // sealed: no overridden Forward
                 && _modules[i + 1] is ReLU { HasForwardHooks: false })
             {
                 x = norm.ForwardWithRelu(x);
