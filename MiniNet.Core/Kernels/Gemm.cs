@@ -18,6 +18,10 @@ namespace MiniNet.Kernels;
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
 // in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
 //
+// Prepacked B: an operand that does not change between products (an inference weight) can be packed once, in the layout
+// the products read (PackedB), so that each product skips packing it; the sums are the same, so the results are
+// bitwise equal to products with the unpacked operand.
+//
 // Threads: a large product (m ≥ 4·MC and at least SharedThreshold multiply-adds) is shared: for each k-block the
 // threads pack op(B) together into one buffer, then take blocks of rows from the two ends of the list (Shared).
 // Smaller ones are cut into one contiguous part per thread (rows, or columns when n ≥ 2m), each thread packing its
@@ -82,6 +86,50 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>c = act((op(a)·B)·scale + shift) (+ c) with B packed beforehand (see <see cref="PackedB"/>): bitwise equal
+    /// to the product with B's values unpacked, without the cost of packing them.</summary>
+    public static void Multiply(bool transA, int m, int k, ReadOnlySpan<float> a, int lda, PackedB b, Span<float> c, int ldc,
+        bool accumulate, GemmEpilogue epilogue, bool parallel = true)
+    {
+        if (b.K != k) throw new ArgumentException($"Gemm: the packed B has k = {b.K}, the product needs k = {k}.", nameof(b));
+        if (!s_avx256 || k == 0)
+        {
+            Multiply(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate, epilogue, parallel);
+            return;
+        }
+        Debug.Assert(!epilogue.IsActive || (epilogue.Scale.Length >= b.N && epilogue.Shift.Length >= b.N));
+        if (m == 0 || b.N == 0) return;
+        fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
+            MultiplyPacked(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate,
+                new Epilogue(ps, pt, epilogue.Activation), parallel, b);
+    }
+
+    /// <summary>Copies op(B) (k × n; b[j·ldb + p] when <paramref name="transB"/>, b[p·ldb + j] otherwise) and packs it
+    /// for <see cref="Multiply(bool, int, int, ReadOnlySpan{float}, int, PackedB, Span{float}, int, bool, GemmEpilogue, bool)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="b"/> is too short for k, n and ldb.</exception>
+    public static PackedB Pack(bool transB, int k, int n, ReadOnlySpan<float> b, int ldb)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        int rows = transB ? n : k, cols = transB ? k : n;
+        if (cols > ldb && rows > 1) throw new ArgumentException($"Gemm.Pack: ldb = {ldb} is less than a row of {cols}.", nameof(ldb));
+        long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ldb + cols;
+        if (b.Length < needed)
+            throw new ArgumentException($"Gemm.Pack: a {k}×{n} B with ldb = {ldb} needs {needed} values, got {b.Length}.", nameof(b));
+        float[] values = b[..(int)needed].ToArray();
+        if (!s_avx256 || k == 0 || n == 0) return new PackedB(transB, k, n, values, ldb, null);
+
+        int kStep = KStep(k), panels = PanelCount(n);
+        // Pinned: the panels are found by aligning the array's address, which must not move between products.
+        float[] packed = GC.AllocateUninitializedArray<float>(checked(k * panels * NR + 16), pinned: true);
+        fixed (float* pb = values, dst0 = packed)
+        {
+            var p = new Problem(false, transB, 0, n, k, null, 0, pb, ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
+            for (int pc = 0; pc < k; pc += kStep) PackB(p, pc, Math.Min(kStep, k - pc), 0, n, p.PrepackedBlock(pc));
+        }
+        return new PackedB(transB, k, n, values, ldb, packed);
+    }
+
     private static void ApplyAfterwards(Span<float> c, int m, int n, int ldc, in Epilogue epi)
     {
         if (!epi.IsActive) return;
@@ -90,11 +138,11 @@ internal static unsafe class Gemm
 
     private static void MultiplyPacked(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        bool accumulate, Epilogue epi, bool parallel)
+        bool accumulate, Epilogue epi, bool parallel, PackedB? prepacked = null)
     {
-        fixed (float* pa = a, pb = b, pc = c)
+        fixed (float* pa = a, pb = b, pc = c, pre0 = prepacked?.Panels)
         {
-            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi);
+            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi, pre0 == null ? null : Align64(pre0));
             int threads = parallel && (long)m * n * k >= ParallelThreshold ? Parallelism.MaxThreads : 1;
             if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512)
             {
@@ -142,14 +190,30 @@ internal static unsafe class Gemm
         });
     }
 
+    /// <summary>One product. <see cref="Prepacked"/>, when not null, holds all of op(B) packed (<see cref="PackedB"/>); the
+    /// sub-problems of <see cref="SplitK"/> leave it null and read <see cref="B"/>.</summary>
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default, float* prepacked = null)
     {
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
-        public readonly float* A = a, B = b, C = c;
+        public readonly float* A = a, B = b, C = c, Prepacked = prepacked;
         public readonly Epilogue Epilogue = epilogue;
+
+        /// <summary>The prepacked k-block that starts at row <paramref name="pc"/> of op(B) (a multiple of
+        /// <see cref="KStep"/>): the blocks lie end to end, each holding all panels.</summary>
+        public float* PrepackedBlock(int pc) => Prepacked + (long)pc * PanelCount(N) * NR;
     }
+
+    /// <summary>Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
+    /// reload and store the whole of C for 16 multiply-adds. Every path (and <see cref="PackedB"/>) uses this split.</summary>
+    private static int KStep(int k)
+    {
+        int kBlocks = (k + KC - 1) / KC;
+        return (k + kBlocks - 1) / kBlocks;
+    }
+
+    private static int PanelCount(int n) => (n + NR - 1) / NR;
 
     /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
     private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation)
@@ -239,9 +303,7 @@ internal static unsafe class Gemm
         {
             // Panels start on a 64-byte boundary, so that no Vector512 load of B straddles two cache lines.
             float* pa = Align64(pa0), pb = Align64(pb0);
-            // Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
-            // reload and store the whole of C for 16 multiply-adds.
-            int kBlocks = (p.K + KC - 1) / KC, kStep = (p.K + kBlocks - 1) / kBlocks;
+            int kStep = KStep(p.K);
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
@@ -250,12 +312,14 @@ internal static unsafe class Gemm
                     int kc = Math.Min(kStep, p.K - pc);
                     bool accumulate = p.Accumulate || pc > 0;
                     bool last = pc + kc >= p.K;
-                    PackB(p, pc, kc, jc, nc, pb);
+                    // A prepacked block holds all panels: the one for column jc is jc / NR panels in.
+                    float* block = p.Prepacked != null ? p.PrepackedBlock(pc) + (long)jc * kc : pb;
+                    if (p.Prepacked == null) PackB(p, pc, kc, jc, nc, pb);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
                         PackA(p, ic, mc, pc, kc, pa);
-                        MacroKernel(p, kc, pa, ic, mc, pb, jc, jc, jc + nc, accumulate, last);
+                        MacroKernel(p, kc, pa, ic, mc, block, jc, jc, jc + nc, accumulate, last);
                     }
                 }
             }
@@ -285,14 +349,14 @@ internal static unsafe class Gemm
         private readonly int _kStep, _kBlocks, _panels, _rowBlock, _rowBlocks, _colChunk, _colChunks, _tasks;
         private readonly int[] _panelNext, _panelDone, _taskDone, _taskFinished;
         private readonly long[] _taskEnds;   // per k-block: the next task from the front (low half) and the end (high half)
-        private readonly float[] _packB0, _packB1;
+        private readonly float[]? _packB0, _packB1;
 
         private Shared(in Problem p, int threads)
         {
             _p = p;
-            _kBlocks = (p.K + KC - 1) / KC;
-            _kStep = (p.K + _kBlocks - 1) / _kBlocks;
-            _panels = (p.N + NR - 1) / NR;
+            _kStep = KStep(p.K);
+            _kBlocks = (p.K + _kStep - 1) / _kStep;
+            _panels = PanelCount(p.N);
             // Row blocks of at most MC rows, equal in whole tiles; columns cut into chunks when there are too few row
             // blocks to give each thread about four tasks.
             int rowBlocks = (p.M + MC - 1) / MC;
@@ -308,6 +372,7 @@ internal static unsafe class Gemm
             for (int b = 0; b < _kBlocks; b++) _taskEnds[b] = (long)_tasks << 32;
             _taskDone = new int[_kBlocks];
             _taskFinished = new int[_kBlocks * _tasks];
+            if (p.Prepacked != null) return;   // nothing to pack: _packB0 and _packB1 stay null
             int size = _kStep * _panels * NR + 16;
             _packB0 = BufferPool.Rent(size);
             _packB1 = _kBlocks > 1 ? BufferPool.Rent(size) : _packB0;
@@ -324,8 +389,8 @@ internal static unsafe class Gemm
             }
             finally
             {
-                BufferPool.Return(shared._packB0);
-                if (shared._packB1 != shared._packB0) BufferPool.Return(shared._packB1);
+                if (shared._packB0 is not null) BufferPool.Return(shared._packB0);
+                if (shared._packB1 is not null && shared._packB1 != shared._packB0) BufferPool.Return(shared._packB1);
             }
         }
 
@@ -350,21 +415,26 @@ internal static unsafe class Gemm
             bool fromBack = index == 1;
             fixed (float* pa0 = PackABuffer(), b00 = _packB0, b10 = _packB1)
             {
-                float* pa = Align64(pa0), b0 = Align64(b00), b1 = Align64(b10);
+                float* pa = Align64(pa0), b0 = b00 == null ? null : Align64(b00), b1 = b10 == null ? null : Align64(b10);
                 int packedRows = -1, packedBlock = -1;   // the rows of A this thread's buffer holds, and for which k-block
                 for (int block = 0; block < _kBlocks; block++)
                 {
                     int pc = block * _kStep, kc = Math.Min(_kStep, _p.K - pc);
-                    float* pb = (block & 1) == 0 ? b0 : b1;
-                    // The buffer was last read by the tasks of block − 2: they must be finished (almost always long since).
-                    if (block >= 2) WaitFor(ref _taskDone[block - 2], _tasks);
+                    float* pb;
                     int i;
-                    while ((i = Interlocked.Increment(ref _panelNext[block]) - 1) < _panels)
+                    if (_p.Prepacked != null) pb = _p.PrepackedBlock(pc);
+                    else
                     {
-                        PackBPanel(_p, pc, kc, i * NR, Math.Min(NR, _p.N - i * NR), pb + i * NR * kc);
-                        Interlocked.Increment(ref _panelDone[block]);
+                        pb = (block & 1) == 0 ? b0 : b1;
+                        // The buffer was last read by the tasks of block − 2: they must be finished (almost always long since).
+                        if (block >= 2) WaitFor(ref _taskDone[block - 2], _tasks);
+                        while ((i = Interlocked.Increment(ref _panelNext[block]) - 1) < _panels)
+                        {
+                            PackBPanel(_p, pc, kc, i * NR, Math.Min(NR, _p.N - i * NR), pb + i * NR * kc);
+                            Interlocked.Increment(ref _panelDone[block]);
+                        }
+                        WaitFor(ref _panelDone[block], _panels);
                     }
-                    WaitFor(ref _panelDone[block], _panels);
                     bool accumulate = _p.Accumulate || pc > 0, last = pc + kc >= _p.K;
                     while ((i = Claim(block, fromBack)) >= 0)
                     {
@@ -733,4 +803,30 @@ internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpa
     public ReadOnlySpan<float> Shift { get; } = shift;
     public FusedActivation Activation { get; } = activation;
     public bool IsActive => !Scale.IsEmpty;
+}
+
+/// <summary>op(B) of products that reuse it unchanged (an inference weight), packed once by <see cref="Gemm.Pack"/>: a
+/// copy of its values (later changes to the source do not reach it) and, where the packed kernels run, all of its
+/// k-blocks and panels in the order the products read them.</summary>
+internal sealed class PackedB
+{
+    internal PackedB(bool transB, int k, int n, float[] values, int ldb, float[]? panels) =>
+        (TransB, K, N, Values, Ldb, Panels) = (transB, k, n, values, ldb, panels);
+
+    /// <summary>Whether <see cref="Values"/> holds B transposed (op(B)[p, j] = Values[j·Ldb + p]).</summary>
+    public bool TransB { get; }
+
+    /// <summary>Rows of op(B).</summary>
+    public int K { get; }
+
+    /// <summary>Columns of op(B).</summary>
+    public int N { get; }
+
+    /// <summary>The copied values, with row stride <see cref="Ldb"/>.</summary>
+    public float[] Values { get; }
+
+    public int Ldb { get; }
+
+    /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
+    internal float[]? Panels { get; }
 }

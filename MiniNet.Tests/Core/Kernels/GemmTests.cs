@@ -154,3 +154,89 @@ public class GemmTests
         Assert.That(c, Is.All.EqualTo(0f));
     }
 }
+
+/// <summary>Products with a B packed beforehand (<see cref="Gemm.Pack"/>) against the same products packing B themselves.</summary>
+[TestFixture]
+public class PackedBTests
+{
+    private static IEnumerable<TestCaseData> Shapes()
+    {
+        // One thread; threads split by rows and by columns; shared between threads (several k-blocks, edge tiles);
+        // narrow row dot products; split k; k-blocks that leave 3 rows; columns beyond one NC block on one thread.
+        int[][] sizes = [[9, 33, 17], [7, 5, 3], [300, 250, 200], [100, 900, 300], [700, 1000, 400], [1000, 1024, 784],
+                         [130, 10, 1024], [32, 20, 50_000], [50, 96, 270], [40, 2100, 30]];
+        foreach (int[] s in sizes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    yield return new TestCaseData(s[0], s[1], s[2], ta, tb).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", $"transA={ta}", $"transB={tb}");
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Multiply_WithPackedB_EqualsUnpackedBitwise(int m, int n, int k, bool transA, bool transB)
+    {
+        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
+        float[] a = TestData.Array((transA ? k : m) * lda, 21), b = TestData.Array((transB ? n : k) * ldb, 22);
+        float[] c0 = TestData.Array(m * ldc, 23), scale = TestData.Array(n, 24), shift = TestData.Array(n, 25);
+        PackedB packed = Gemm.Pack(transB, k, n, b, ldb);
+        foreach (bool accumulate in new[] { false, true })
+            foreach (FusedActivation act in new[] { FusedActivation.None, FusedActivation.Relu })
+            {
+                float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+                var epilogue = act == FusedActivation.None ? default : new GemmEpilogue(scale, shift, act);
+                Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, expected, ldc, accumulate, epilogue);
+                Gemm.Multiply(transA, m, k, a, lda, packed, actual, ldc, accumulate, epilogue);
+                Assert.That(actual, Is.EqualTo(expected), $"accumulate={accumulate}, {act}");
+            }
+    }
+
+    [Test]
+    public void Pack_CopiesTheOperand()
+    {
+        const int m = 500, n = 300, k = 200;
+        float[] a = TestData.Array(m * k, 26), b = TestData.Array(n * k, 27);
+        float[] before = new float[m * n], after = new float[m * n];
+        PackedB packed = Gemm.Pack(true, k, n, b, k);
+        Gemm.Multiply(false, m, k, a, k, packed, before, n, false, default);
+        Array.Fill(b, 1e6f);   // the source changes after packing: the packed operand does not
+        Gemm.Multiply(false, m, k, a, k, packed, after, n, false, default);
+        Assert.That(after, Is.EqualTo(before));
+        Assert.That(packed.Values, Is.Not.SameAs(b));
+    }
+
+    [Test]
+    public void Pack_RejectsAShortOperand_AndMultiplyAMismatchedK()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Pack(true, 10, 4, new float[39], 10));
+        Assert.That(e!.Message, Does.Contain("needs 40 values, got 39"));
+        Assert.Throws<ArgumentException>(() => Gemm.Pack(false, 4, 10, new float[40], 9));
+        PackedB packed = Gemm.Pack(true, 10, 4, new float[40], 10);
+        var mismatch = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, 2, 11, new float[22], 11, packed, new float[8], 4, false, default));
+        Assert.That(mismatch!.Message, Does.Contain("k = 10").And.Contain("k = 11"));
+    }
+
+    [NonParallelizable]   // changes the global thread count for a moment
+    [Test]
+    public void Multiply_WithPackedB_SharedBetweenThreads_EqualsOneThreadBitwise()
+    {
+        const int m = 1000, n = 1024, k = 600;
+        float[] a = TestData.Array(m * k, 28), b = TestData.Array(n * k, 29);
+        PackedB packed = Gemm.Pack(true, k, n, b, k);
+        float[] serial = new float[m * n];
+        Gemm.Multiply(false, m, k, a, k, packed, serial, n, false, default, parallel: false);
+        int saved = Parallelism.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 2, 3, 8 })
+            {
+                Parallelism.MaxThreads = threads;
+                float[] shared = new float[m * n];
+                Gemm.Multiply(false, m, k, a, k, packed, shared, n, false, default);
+                Assert.That(shared, Is.EqualTo(serial), $"{threads} threads");
+            }
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+}
