@@ -104,6 +104,71 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         return true;
     }
 
+    /// <summary>An inference-only snapshot of this model (see <see cref="FrozenSequential"/>): Dense layers, with the
+    /// evaluation-mode BatchNorm1d and ReLU or Sigmoid after them, folded into <see cref="FrozenLinear"/> layers whose
+    /// weights are packed once. Nested Sequentials are flattened.</summary>
+    /// <exception cref="InvalidOperationException">A module is in training mode (call <see cref="Module.Eval"/> first), or
+    /// a BatchNorm1d does not normalise with running statistics.</exception>
+    /// <exception cref="NotSupportedException">A module with parameters or buffers that cannot be folded (a Conv2d, or a
+    /// BatchNorm1d not directly after a Dense, say).</exception>
+    public FrozenSequential Freeze()
+    {
+        var modules = new List<(Module Module, string Name)>();
+        Flatten(this, "", modules);
+        var steps = new List<object>();
+        var needsMatrix = new List<bool>();
+        for (int i = 0; i < modules.Count; i++)
+        {
+            (Module module, string name) = modules[i];
+            if (module.Training)
+                throw new InvalidOperationException($"Sequential.Freeze: module {name} ({module.GetType().Name}) is in training mode; call Eval() first.");
+            if (module is Dense dense)
+            {
+                BatchNorm1d? norm = null;
+                if (i + 1 < modules.Count && modules[i + 1].Module is BatchNorm1d n)
+                {
+                    if (n.NumFeatures != dense.OutFeatures)
+                        throw new ArgumentException(
+                            $"Sequential.Freeze: {modules[i + 1].Name} (BatchNorm1d({n.NumFeatures})) follows a Dense with {dense.OutFeatures} outputs.");
+                    norm = n;
+                    i++;
+                }
+                FusedActivation activation = FusedActivation.None;
+                if (i + 1 < modules.Count && modules[i + 1].Module is ReLU or Sigmoid)
+                {
+                    activation = modules[i + 1].Module is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+                    i++;
+                }
+                float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
+                if (norm is null) scale.AsSpan().Fill(1f);
+                else if (!norm.TryGetInferenceAffine(scale, shift))
+                    throw new InvalidOperationException(
+                        $"Sequential.Freeze: the BatchNorm1d after module {name} does not normalise with running statistics (no running statistics, or a statistics observer attached), so it cannot be frozen.");
+                steps.Add(new FrozenLinear(dense.Weight, dense.Bias, scale, shift, activation));
+                needsMatrix.Add(norm is not null);
+            }
+            else if (!module.NamedParameters().Any() && !module.NamedBuffers().Any())
+            {
+                steps.Add(module);
+                needsMatrix.Add(false);
+            }
+            else
+                throw new NotSupportedException(
+                    $"Sequential.Freeze: module {name} ({module.GetType().Name}) has parameters or buffers and cannot be folded; Freeze folds Dense, Dense → BatchNorm1d and parameter-free modules.");
+        }
+        return new FrozenSequential(steps, needsMatrix);
+
+        static void Flatten(Sequential sequential, string prefix, List<(Module, string)> into)
+        {
+            for (int i = 0; i < sequential._modules.Length; i++)
+            {
+                string name = prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (sequential._modules[i] is Sequential inner) Flatten(inner, name + ".", into);
+                else into.Add((sequential._modules[i], name));
+            }
+        }
+    }
+
     /// <summary>The module at <paramref name="index"/>.</summary>
     public Module this[int index] => _modules[index];
 

@@ -46,6 +46,36 @@ public static partial class Ops
 
 public static partial class Ops
 {
+    /// <summary>Validates weight (out, in), bias (out) or null, scale and shift (out values each) and the activation of
+    /// <paramref name="op"/>; returns (out, in).</summary>
+    internal static (int Out, int In) CheckAffine(string op, Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        FusedActivation activation)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+        int outF = weight.Dims[0], inF = weight.Dims[1];
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
+            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+        if (scale.Length != outF || shift.Length != outF)
+            throw new ArgumentException($"{op}: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{op}: unknown activation.");
+        return (outF, inF);
+    }
+
+    /// <summary>(x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t): the shift with the bias folded in.</summary>
+    internal static float[] FoldBias(Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    {
+        float[] folded = shift.ToArray();
+        if (bias is not null)
+        {
+            ReadOnlySpan<float> b = bias.Data;
+            for (int j = 0; j < folded.Length; j++) folded[j] = MathF.FusedMultiplyAdd(b[j], scale[j], folded[j]);
+        }
+        return folded;
+    }
+
     /// <summary>Validates x (…, in), weight (out, in) and bias (out) or null for <paramref name="op"/>; returns (out, in).</summary>
     private static (int Out, int In) CheckLinear(string op, Tensor x, Tensor weight, Tensor? bias)
     {
@@ -87,22 +117,12 @@ public static partial class Ops
         FusedActivation activation)
     {
         (int outF, int inF) = CheckLinear("LinearAffine", x, weight, bias);
-        if (scale.Length != outF || shift.Length != outF)
-            throw new ArgumentException($"LinearAffine: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
-        if (!Enum.IsDefined(activation))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "LinearAffine: unknown activation.");
+        CheckAffine("LinearAffine", weight, bias, scale, shift, activation);
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
             throw new InvalidOperationException(
                 "LinearAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Linear, BatchNorm and the activation.");
 
-        // (x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t).
-        float[] folded = new float[outF];
-        shift.CopyTo(folded);
-        if (bias is not null)
-        {
-            ReadOnlySpan<float> b = bias.Data;
-            for (int j = 0; j < outF; j++) folded[j] = MathF.FusedMultiplyAdd(b[j], scale[j], folded[j]);
-        }
+        float[] folded = FoldBias(bias, scale, shift);
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,

@@ -1,0 +1,50 @@
+namespace MiniNet.Layers;
+
+/// <summary>An inference-only snapshot of a <see cref="Sequential"/> in evaluation mode, made by
+/// <see cref="Sequential.Freeze"/> (like <c>torch.jit.freeze</c>): each <see cref="Dense"/>, with the evaluation-mode
+/// <see cref="BatchNorm1d"/> and the <see cref="ReLU"/> or <see cref="Sigmoid"/> after it, becomes one
+/// <see cref="FrozenLinear"/>, whose weight is packed for the matrix multiply once instead of on every call.</summary>
+/// <remarks>The weights, biases and running statistics are copied when it is made: training the original model further
+/// does not change it (freeze again). Modules without parameters or buffers (activations, pooling, flatten, dropout)
+/// are run as they are. It has no parameters, always evaluates (training mode has no effect) and records no graph.
+/// The forward hooks of folded modules do not run. Its output equals the original model's evaluation-mode output up to
+/// float rounding (bitwise equal to the model's own fused inference path under <see cref="Autograd.NoGrad"/>).</remarks>
+public sealed class FrozenSequential : Module
+{
+    private readonly object[] _steps;   // FrozenLinear or a parameter-free Module
+    private readonly bool[] _needsMatrix;   // the step folded a BatchNorm1d, which normalises (N, C) input only
+
+    internal FrozenSequential(IReadOnlyList<object> steps, IReadOnlyList<bool> needsMatrix)
+    {
+        _steps = [.. steps];
+        _needsMatrix = [.. needsMatrix];
+    }
+
+    /// <summary>The steps: <see cref="FrozenLinear"/> for each folded Dense [→ BatchNorm1d] [→ activation], and the
+    /// parameter-free modules in between.</summary>
+    public IReadOnlyList<object> Steps => _steps;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">A step's input has the wrong shape.</exception>
+    /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
+    public override Tensor Forward(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            if (_steps[i] is FrozenLinear linear)
+            {
+                if (_needsMatrix[i] && x.Rank != 2)
+                    throw new ArgumentException(
+                        $"FrozenSequential: step {i} ({linear}) folds a BatchNorm1d, which needs (N, {linear.InFeatures}) input here, got {Shapes.Format(x.Shape)}.",
+                        nameof(x));
+                x = linear.Forward(x);
+            }
+            else x = ((Module)_steps[i]).Call(x);
+        }
+        return x;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"FrozenSequential({string.Join(", ", _steps)})";
+}

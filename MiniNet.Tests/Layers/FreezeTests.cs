@@ -1,0 +1,149 @@
+using MiniNet.Layers;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Layers;
+
+/// <summary><see cref="FrozenLinear"/> and <see cref="Sequential.Freeze"/>: inference snapshots with prepacked weights.</summary>
+[TestFixture]
+public class FreezeTests
+{
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+
+    /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
+    private static Sequential Trained(int inFeatures, params Module[] modules)
+    {
+        var model = new Sequential(modules);
+        var x = Tensor.Randn([64, inFeatures], seed: 5) * 3f + 1f;
+        int[] y = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
+        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
+        for (int step = 0; step < 3; step++)
+        {
+            optimizer.ZeroGrad();
+            model.Forward(x).CrossEntropy(y).Backward();
+            optimizer.Step();
+        }
+        model.Eval();
+        return model;
+    }
+
+    private static IEnumerable<TestCaseData> Models()
+    {
+        yield return new TestCaseData("mlp widths", 784, (Func<Module[]>)(() => [new Dense(784, 1024, bias: false), new BatchNorm1d(1024), new ReLU(),
+            new Dense(1024, 1024, bias: false), new BatchNorm1d(1024), new ReLU(), new Dense(1024, 10)]));
+        yield return new TestCaseData("fig1 widths", 784, (Func<Module[]>)(() => [new Dense(784, 100, bias: false), new BatchNorm1d(100), new Sigmoid(),
+            new Dense(100, 100, bias: false), new BatchNorm1d(100), new Sigmoid(), new Dense(100, 10, bias: false)]));
+        yield return new TestCaseData("biases, dropout, no affine, nested", 30, (Func<Module[]>)(() => [new Dense(30, 40), new ReLU(), new Dropout(0.5f),
+            new Sequential(new Dense(40, 20, bias: false), new BatchNorm1d(20, affine: false)), new Dense(20, 4)]));
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void Frozen_EqualsTheModelsInferencePathBitwise_AndTheUnfusedChainClosely(string name, int inFeatures, Func<Module[]> build)
+    {
+        Rng.ManualSeed(11);
+        Sequential model = Trained(inFeatures, build());
+        FrozenSequential frozen = model.Freeze();
+        foreach (int batch in new[] { 1000, 7 })
+        {
+            var x = Tensor.Randn([batch, inFeatures], seed: 12) * 2f;
+            using var noGrad = Autograd.NoGrad();
+            float[] actual = frozen.Forward(x).ToArray(), fused = model.Forward(x).ToArray();
+            model.FuseForInference = false;
+            float[] unfused = model.Forward(x).ToArray();
+            model.FuseForInference = true;
+            Assert.That(Bits(actual), Is.EqualTo(Bits(fused)), $"{name}, batch {batch}");
+            TensorAssert.Close(actual, unfused, atol: 1e-4f, rtol: 1e-4f, what: $"{name}, batch {batch}");
+        }
+        Assert.That(frozen.Parameters(), Is.Empty);
+    }
+
+    [Test]
+    public void Frozen_IsASnapshot_TrainingTheModelFurtherDoesNotReachIt()
+    {
+        Rng.ManualSeed(13);
+        Sequential model = Trained(20, new Dense(20, 8, bias: false), new BatchNorm1d(8), new ReLU(), new Dense(8, 4));
+        FrozenSequential frozen = model.Freeze();
+        var x = Tensor.Randn([16, 20], seed: 14);
+        float[] before;
+        using (Autograd.NoGrad()) before = model.Forward(x).ToArray();
+
+        model.Train();
+        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.5f);
+        model.Forward(x).CrossEntropy(Enumerable.Range(0, 16).Select(i => i % 4).ToArray()).Backward();
+        optimizer.Step();   // weights and running statistics move
+        model.Eval();
+
+        using var noGrad = Autograd.NoGrad();
+        Assert.That(model.Forward(x).ToArray(), Is.Not.EqualTo(before));
+        Assert.That(Bits(frozen.Forward(x).ToArray()), Is.EqualTo(Bits(before)));
+        Assert.That(Bits(model.Freeze().Forward(x).ToArray()), Is.EqualTo(Bits(model.Forward(x).ToArray())), "freezing again sees the new weights");
+    }
+
+    [Test]
+    public void Freeze_RefusesWhatItCannotFold_NamingTheModule()
+    {
+        var training = new Sequential(new Dense(4, 3), new ReLU());
+        Assert.That(Assert.Throws<InvalidOperationException>(() => training.Freeze())!.Message, Does.Contain("module 0 (Dense)").And.Contain("Eval()"));
+
+        var conv = new Sequential(new Conv2d(1, 2, 3), new Flatten());
+        conv.Eval();
+        Assert.That(Assert.Throws<NotSupportedException>(() => conv.Freeze())!.Message, Does.Contain("module 0 (Conv2d)"));
+
+        var loneNorm = new Sequential(new Dense(4, 3), new ReLU(), new BatchNorm1d(3));
+        loneNorm.Eval();
+        Assert.That(Assert.Throws<NotSupportedException>(() => loneNorm.Freeze())!.Message, Does.Contain("module 2 (BatchNorm1d)"));
+
+        var nested = new Sequential(new Dense(4, 3), new Sequential(new ReLU(), new Conv2d(1, 1, 1)));
+        nested.Eval();
+        Assert.That(Assert.Throws<NotSupportedException>(() => nested.Freeze())!.Message, Does.Contain("module 1.1 (Conv2d)"));
+
+        var untracked = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(3, trackRunningStats: false));
+        untracked.Eval();
+        Assert.That(Assert.Throws<InvalidOperationException>(() => untracked.Freeze())!.Message, Does.Contain("running statistics"));
+
+        var mismatched = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(5));
+        mismatched.Eval();
+        Assert.That(Assert.Throws<ArgumentException>(() => mismatched.Freeze())!.Message, Does.Contain("BatchNorm1d(5)").And.Contain("3 outputs"));
+    }
+
+    [Test]
+    public void Frozen_ChecksItsInput_AndRecordsNoGraph()
+    {
+        Rng.ManualSeed(15);
+        var model = new Sequential(new Dense(6, 5, bias: false), new BatchNorm1d(5), new ReLU(), new Dense(5, 2));
+        model.Eval();
+        FrozenSequential frozen = model.Freeze();
+        Assert.That(Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([3, 7])))!.Message, Does.Contain("(N, 6)").And.Contain("(3, 7)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([3, 4, 6])))!.Message, Does.Contain("BatchNorm1d").And.Contain("(3, 4, 6)"));
+        var x = Tensor.Randn([3, 6], seed: 16);
+        x.RequiresGrad = true;
+        Assert.That(Assert.Throws<InvalidOperationException>(() => frozen.Forward(x))!.Message, Does.Contain("NoGrad"));
+        Tensor y = frozen.Forward(Tensor.Randn([3, 6], seed: 17));   // gradient recording on, input without grad: fine
+        Assert.That(y.RequiresGrad, Is.False);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 3, 2 }));
+    }
+
+    [Test]
+    public void FrozenLinear_EqualsLinearAffineBitwise_OnAnyLeadingShape()
+    {
+        var w = Tensor.Randn([300, 200], seed: 18);
+        var b = Tensor.Randn([300], seed: 19);
+        float[] scale = TestData.Array(300, 20), shift = TestData.Array(300, 21);
+        using var noGrad = Autograd.NoGrad();
+        foreach (FusedActivation act in Enum.GetValues<FusedActivation>())
+        {
+            var frozen = new FrozenLinear(w, b, scale, shift, act);
+            foreach (int[] shape in new[] { new[] { 500, 200 }, new[] { 4, 5, 200 }, new[] { 200 } })
+            {
+                var x = Tensor.Randn(shape, seed: 22);
+                Tensor y = frozen.Forward(x);
+                Assert.That(y.Shape, Is.EqualTo(shape[..^1].Append(300).ToArray()));
+                Assert.That(Bits(y.ToArray()), Is.EqualTo(Bits(x.LinearAffine(w, b, scale, shift, act).ToArray())), $"{act}, {string.Join('x', shape)}");
+            }
+        }
+        // Without scale and shift: the Linear op.
+        var x2 = Tensor.Randn([9, 200], seed: 23);
+        Assert.That(Bits(new FrozenLinear(w, b).Forward(x2).ToArray()), Is.EqualTo(Bits(x2.Linear(w, b).ToArray())));
+        Assert.Throws<ArgumentException>(() => new FrozenLinear(w, Tensor.Zeros([299])));
+        Assert.Throws<ArgumentException>(() => new FrozenLinear(w, b, scale, shift.AsSpan(1), FusedActivation.None));
+    }
+}
