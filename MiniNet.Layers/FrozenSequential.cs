@@ -3,7 +3,8 @@ namespace MiniNet.Layers;
 /// <summary>An inference-only snapshot of a <see cref="Sequential"/> in evaluation mode, made by
 /// <see cref="Sequential.Freeze"/> (like <c>torch.jit.freeze</c>): each <see cref="Dense"/>, with the evaluation-mode
 /// <see cref="BatchNorm1d"/> and the <see cref="ReLU"/> or <see cref="Sigmoid"/> after it, becomes one
-/// <see cref="FrozenLinear"/>, whose weight is packed for the matrix multiply once instead of on every call.</summary>
+/// <see cref="FrozenLinear"/>, whose weight is packed for the matrix multiply once instead of on every call, and each
+/// <see cref="Conv2d"/> with the <see cref="BatchNorm2d"/> and activation after it one <see cref="FrozenConv2d"/>.</summary>
 /// <remarks>The weights, biases and running statistics are copied when it is made: training the original model further
 /// does not change it (freeze again). Modules without parameters or buffers (activations, pooling, flatten, dropout)
 /// are run as they are. It has no parameters, always evaluates (training mode has no effect) and records no graph.
@@ -11,7 +12,7 @@ namespace MiniNet.Layers;
 /// float rounding (bitwise equal to the model's own fused inference path under <see cref="Autograd.NoGrad"/>).</remarks>
 public sealed class FrozenSequential : Module
 {
-    private readonly object[] _steps;   // FrozenLinear or a parameter-free Module
+    private readonly object[] _steps;   // FrozenLinear, FrozenConv2d or a parameter-free Module
     private readonly bool[] _needsMatrix;   // the step folded a BatchNorm1d, which normalises (N, C) input only
 
     internal FrozenSequential(IReadOnlyList<object> steps, IReadOnlyList<bool> needsMatrix)
@@ -20,8 +21,8 @@ public sealed class FrozenSequential : Module
         _needsMatrix = [.. needsMatrix];
     }
 
-    /// <summary>The steps: <see cref="FrozenLinear"/> for each folded Dense [→ BatchNorm1d] [→ activation], and the
-    /// parameter-free modules in between.</summary>
+    /// <summary>The steps: <see cref="FrozenLinear"/> for each folded Dense [→ BatchNorm1d] [→ activation],
+    /// <see cref="FrozenConv2d"/> for each Conv2d [→ BatchNorm2d] [→ activation], and the parameter-free modules.</summary>
     public IReadOnlyList<object> Steps => _steps;
 
     /// <inheritdoc/>
@@ -40,6 +41,7 @@ public sealed class FrozenSequential : Module
                         nameof(x));
                 x = linear.Forward(x);
             }
+            else if (_steps[i] is FrozenConv2d conv) x = conv.Forward(x);
             else x = ((Module)_steps[i]).Call(x);
         }
         return x;

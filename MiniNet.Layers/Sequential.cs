@@ -45,7 +45,8 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     /// <remarks>Inference fusion: when no graph is recorded (under <see cref="Autograd.NoGrad"/>), a <see cref="Dense"/>
     /// on a 2-D input followed by an evaluation-mode <see cref="BatchNorm1d"/> that uses its running statistics, and/or
     /// by a <see cref="ReLU"/> or <see cref="Sigmoid"/> (or a Dense with a bias on its own), runs as one
-    /// <see cref="Ops.LinearAffine"/>: the bias, normalisation
+    /// <see cref="Ops.LinearAffine"/>, and a <see cref="Conv2d"/> with an evaluation-mode <see cref="BatchNorm2d"/> and/or
+    /// activation after it as one <see cref="Ops.Conv2dAffine"/>: the bias, normalisation
     /// and activation are applied to the product while it is in cache, and no intermediate tensor is written. The
     /// result equals the unfused chain up to float rounding. Modules with forward hooks, and anomaly detection, turn
     /// fusion off for the run they are in, so hooks always see each module's own input and output.
@@ -57,7 +58,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         bool fuse = FuseForInference && !Autograd.Enabled && !Autograd.AnomalyDetection;
         for (int i = 0; i < _modules.Length; i++)
         {
-            if (fuse && TryFuseDense(i, x, out Tensor fused, out int consumed))
+            if (fuse && (TryFuseDense(i, x, out Tensor fused, out int consumed) || TryFuseConv(i, x, out fused, out consumed)))
             {
                 x = fused;
                 i += consumed - 1;
@@ -83,17 +84,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         y = null!;
         consumed = 0;
         if (_modules[i] is not Dense { HasForwardHooks: false } dense || x.Rank != 2 || x.Shape[1] != dense.InFeatures) return false;
-        int next = i + 1;
-        BatchNorm1d? norm = null;
-        if (next < _modules.Length && _modules[next] is BatchNorm1d { HasForwardHooks: false, NormalizesWithRunningStatistics: true } n
-            && n.NumFeatures == dense.OutFeatures)
-            (norm, next) = (n, next + 1);
-        FusedActivation activation = FusedActivation.None;
-        if (next < _modules.Length && !_modules[next].HasForwardHooks && _modules[next] is ReLU or Sigmoid)
-        {
-            activation = _modules[next] is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
-            next++;
-        }
+        var (norm, activation, next) = FollowingNormAndActivation<BatchNorm1d>(i, dense.OutFeatures);
         if (next == i + 1 && dense.Bias is null) return false;   // nothing to fuse (a bias alone is added as the product is written)
 
         float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
@@ -106,11 +97,13 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
 
     /// <summary>An inference-only snapshot of this model (see <see cref="FrozenSequential"/>): Dense layers, with the
     /// evaluation-mode BatchNorm1d and ReLU or Sigmoid after them, folded into <see cref="FrozenLinear"/> layers whose
-    /// weights are packed once. Nested Sequentials are flattened.</summary>
+    /// weights are packed once, and Conv2d layers with the BatchNorm2d and activation after them into
+    /// <see cref="FrozenConv2d"/> layers. Nested Sequentials are flattened.</summary>
     /// <exception cref="InvalidOperationException">A module is in training mode (call <see cref="Module.Eval"/> first), or
     /// a BatchNorm1d does not normalise with running statistics.</exception>
-    /// <exception cref="NotSupportedException">A module with parameters or buffers that cannot be folded (a Conv2d, or a
-    /// BatchNorm1d not directly after a Dense, say).</exception>
+    /// <exception cref="NotSupportedException">A module with parameters or buffers that cannot be folded (a BatchNorm not
+    /// directly after a Dense or Conv2d, or a LayerNorm, say).</exception>
+    /// <exception cref="ArgumentException">A BatchNorm's feature count differs from the outputs of the layer before it.</exception>
     public FrozenSequential Freeze()
     {
         var modules = new List<(Module Module, string Name)>();
@@ -124,28 +117,15 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
                 throw new InvalidOperationException($"Sequential.Freeze: module {name} ({module.GetType().Name}) is in training mode; call Eval() first.");
             if (module is Dense dense)
             {
-                BatchNorm1d? norm = null;
-                if (i + 1 < modules.Count && modules[i + 1].Module is BatchNorm1d n)
-                {
-                    if (n.NumFeatures != dense.OutFeatures)
-                        throw new ArgumentException(
-                            $"Sequential.Freeze: {modules[i + 1].Name} (BatchNorm1d({n.NumFeatures})) follows a Dense with {dense.OutFeatures} outputs.");
-                    norm = n;
-                    i++;
-                }
-                FusedActivation activation = FusedActivation.None;
-                if (i + 1 < modules.Count && modules[i + 1].Module is ReLU or Sigmoid)
-                {
-                    activation = modules[i + 1].Module is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
-                    i++;
-                }
-                float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
-                if (norm is null) scale.AsSpan().Fill(1f);
-                else if (!norm.TryGetInferenceAffine(scale, shift))
-                    throw new InvalidOperationException(
-                        $"Sequential.Freeze: the BatchNorm1d after module {name} does not normalise with running statistics (no running statistics, or a statistics observer attached), so it cannot be frozen.");
+                var (norm, activation, scale, shift) = Folded<BatchNorm1d>(modules, ref i, dense.OutFeatures);
                 steps.Add(new FrozenLinear(dense.Weight, dense.Bias, scale, shift, activation));
                 needsMatrix.Add(norm is not null);
+            }
+            else if (module is Conv2d conv)
+            {
+                var (_, activation, scale, shift) = Folded<BatchNorm2d>(modules, ref i, conv.OutChannels);
+                steps.Add(new FrozenConv2d(conv.Weight, conv.Bias, scale, shift, activation, conv.Stride, conv.Padding));
+                needsMatrix.Add(false);
             }
             else if (!module.NamedParameters().Any() && !module.NamedBuffers().Any())
             {
@@ -154,7 +134,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             }
             else
                 throw new NotSupportedException(
-                    $"Sequential.Freeze: module {name} ({module.GetType().Name}) has parameters or buffers and cannot be folded; Freeze folds Dense, Dense → BatchNorm1d and parameter-free modules.");
+                    $"Sequential.Freeze: module {name} ({module.GetType().Name}) has parameters or buffers and cannot be folded; Freeze folds Dense [→ BatchNorm1d], Conv2d [→ BatchNorm2d] and parameter-free modules.");
         }
         return new FrozenSequential(steps, needsMatrix);
 
@@ -167,6 +147,72 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
                 else into.Add((sequential._modules[i], name));
             }
         }
+    }
+
+    /// <summary>For <see cref="Freeze"/>: the <typeparamref name="TNorm"/> and ReLU or Sigmoid that follow module
+    /// <paramref name="i"/> (advanced past them), with the normalisation as a per-feature scale and shift.</summary>
+    private static (TNorm? Norm, FusedActivation Activation, float[] Scale, float[] Shift) Folded<TNorm>(
+        List<(Module Module, string Name)> modules, ref int i, int features) where TNorm : BatchNorm
+    {
+        string layer = modules[i].Name;
+        TNorm? norm = null;
+        if (i + 1 < modules.Count && modules[i + 1].Module is TNorm n)
+        {
+            if (n.NumFeatures != features)
+                throw new ArgumentException(
+                    $"Sequential.Freeze: module {modules[i + 1].Name} ({typeof(TNorm).Name}({n.NumFeatures})) follows module {layer} with {features} outputs.");
+            norm = n;
+            i++;
+        }
+        FusedActivation activation = FusedActivation.None;
+        if (i + 1 < modules.Count && modules[i + 1].Module is ReLU or Sigmoid)
+        {
+            activation = modules[i + 1].Module is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+            i++;
+        }
+        float[] scale = new float[features], shift = new float[features];
+        if (norm is null) scale.AsSpan().Fill(1f);
+        else if (!norm.TryGetInferenceAffine(scale, shift))
+            throw new InvalidOperationException(
+                $"Sequential.Freeze: the {typeof(TNorm).Name} after module {layer} does not normalise with running statistics (no running statistics, or a statistics observer attached), so it cannot be frozen.");
+        return (norm, activation, scale, shift);
+    }
+
+    /// <summary>Conv2d [→ BatchNorm2d in evaluation mode] [→ ReLU | Sigmoid] at <paramref name="i"/>, as one
+    /// <see cref="Ops.Conv2dAffine"/> (a Conv2d with a bias on its own too).</summary>
+    private bool TryFuseConv(int i, Tensor x, out Tensor y, out int consumed)
+    {
+        y = null!;
+        consumed = 0;
+        if (_modules[i] is not Conv2d { HasForwardHooks: false } conv || x.Rank != 4 || x.Shape[1] != conv.InChannels) return false;
+        var (norm, activation, next) = FollowingNormAndActivation<BatchNorm2d>(i, conv.OutChannels);
+        if (next == i + 1 && conv.Bias is null) return false;   // nothing to fuse
+
+        float[] scale = new float[conv.OutChannels], shift = new float[conv.OutChannels];
+        if (norm is null) scale.AsSpan().Fill(1f);
+        else norm.TryGetInferenceAffine(scale, shift);
+        y = x.Conv2dAffine(conv.Weight, conv.Bias, scale, shift, activation, conv.Stride, conv.Padding);
+        consumed = next - i;
+        return true;
+    }
+
+    /// <summary>After the layer at <paramref name="i"/>: an evaluation-mode <typeparamref name="TNorm"/> of
+    /// <paramref name="features"/> that uses its running statistics, and/or a ReLU or Sigmoid, none with forward hooks;
+    /// returns them and the index after them.</summary>
+    private (TNorm? Norm, FusedActivation Activation, int Next) FollowingNormAndActivation<TNorm>(int i, int features) where TNorm : BatchNorm
+    {
+        int next = i + 1;
+        TNorm? norm = null;
+        if (next < _modules.Length && _modules[next] is TNorm { HasForwardHooks: false, NormalizesWithRunningStatistics: true } n
+            && n.NumFeatures == features)
+            (norm, next) = (n, next + 1);
+        FusedActivation activation = FusedActivation.None;
+        if (next < _modules.Length && !_modules[next].HasForwardHooks && _modules[next] is ReLU or Sigmoid)
+        {
+            activation = _modules[next] is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+            next++;
+        }
+        return (norm, activation, next);
     }
 
     /// <summary>The module at <paramref name="index"/>.</summary>

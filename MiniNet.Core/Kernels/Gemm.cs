@@ -16,7 +16,8 @@ namespace MiniNet.Kernels;
 //
 // Epilogue: a product that feeds a per-column affine map and an activation (a linear layer followed by an inference-mode
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
-// in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]).
+// in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]), or per row,
+// c = act(c·scale[i] + shift[i]) (a convolution followed by a BatchNorm2d: its output channels are the rows).
 //
 // Prepacked B: an operand that does not change between products (an inference weight) can be packed once, in the layout
 // the products read (PackedB), so that each product skips packing it; the sums are the same, so the results are
@@ -65,11 +66,11 @@ internal static unsafe class Gemm
         bool accumulate, GemmEpilogue epilogue, bool parallel = true)
     {
         Debug.Assert(m >= 0 && n >= 0 && k >= 0);
-        Debug.Assert(!epilogue.IsActive || (epilogue.Scale.Length >= n && epilogue.Shift.Length >= n));
+        Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? m : n));
         if (m == 0 || n == 0) return;
         fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
         {
-            var epi = new Epilogue(ps, pt, epilogue.Activation);   // an empty scale fixes to null: inactive
+            var epi = new Epilogue(ps, pt, epilogue.Activation, epilogue.PerRow);   // an empty scale fixes to null: inactive
             if (k == 0)
             {
                 if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
@@ -97,11 +98,11 @@ internal static unsafe class Gemm
             Multiply(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate, epilogue, parallel);
             return;
         }
-        Debug.Assert(!epilogue.IsActive || (epilogue.Scale.Length >= b.N && epilogue.Shift.Length >= b.N));
+        Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? m : b.N));
         if (m == 0 || b.N == 0) return;
         fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
             MultiplyPacked(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate,
-                new Epilogue(ps, pt, epilogue.Activation), parallel, b);
+                new Epilogue(ps, pt, epilogue.Activation, epilogue.PerRow), parallel, b);
     }
 
     /// <summary>Copies op(B) (k × n; b[j·ldb + p] when <paramref name="transB"/>, b[p·ldb + j] otherwise) and packs it
@@ -133,7 +134,7 @@ internal static unsafe class Gemm
     private static void ApplyAfterwards(Span<float> c, int m, int n, int ldc, in Epilogue epi)
     {
         if (!epi.IsActive) return;
-        fixed (float* pc = c) ApplyEpilogue(pc, ldc, m, n, 0, epi);
+        fixed (float* pc = c) ApplyEpilogue(pc, ldc, m, n, 0, 0, epi);
     }
 
     private static void MultiplyPacked(bool transA, bool transB, int m, int n, int k,
@@ -162,7 +163,7 @@ internal static unsafe class Gemm
             if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads)
             {
                 SplitK(p, threads);
-                ApplyEpilogue(pc, ldc, m, n, 0, epi);   // after the parts are added
+                ApplyEpilogue(pc, ldc, m, n, 0, 0, epi);   // after the parts are added
                 return;
             }
             if (m >= 4 * MC && n <= NC && (long)m * n * k >= SharedThreshold) Shared.Run(p, threads);   // one shared B, tasks from both ends
@@ -216,45 +217,82 @@ internal static unsafe class Gemm
     private static int PanelCount(int n) => (n + NR - 1) / NR;
 
     /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
-    private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation)
+    private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation, bool perRow)
     {
         public readonly float* Scale = scale, Shift = shift;
         public readonly FusedActivation Activation = activation;
+        public readonly bool PerRow = perRow;
         public bool IsActive => Scale != null;
     }
 
-    /// <summary>c[r, j] = act(c[r, j]·scale[col0 + j] + shift[col0 + j]) for r &lt; rows, j &lt; cols.</summary>
-    private static void ApplyEpilogue(float* c, int ldc, int rows, int cols, int col0, in Epilogue e)
+    /// <summary>c[r, j] = act(c[r, j]·scale[col0 + j] + shift[col0 + j]) for r &lt; rows, j &lt; cols, or with
+    /// scale[row0 + r] and shift[row0 + r] for a per-row epilogue.</summary>
+    private static void ApplyEpilogue(float* c, int ldc, int rows, int cols, int row0, int col0, in Epilogue e)
     {
         if (!e.IsActive) return;
-        float* scale = e.Scale + col0, shift = e.Shift + col0;
         bool relu = e.Activation == FusedActivation.Relu;
         for (int r = 0; r < rows; r++)
         {
             float* row = c + (long)r * ldc;
-            int j = 0;
-            if (s_avx512)
-                for (; j + 16 <= cols; j += 16)
-                {
-                    var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), Vector512.Load(scale + j), Vector512.Load(shift + j));
-                    Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
-                }
-            if (s_avx256)
-                for (; j + 8 <= cols; j += 8)
-                {
-                    var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), Vector256.Load(scale + j), Vector256.Load(shift + j));
-                    Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
-                }
-            for (; j < cols; j++)
-            {
-                float v = MathF.FusedMultiplyAdd(row[j], scale[j], shift[j]);
-                row[j] = relu ? MathF.Max(v, 0f) : v;
-            }
+            if (e.PerRow) AffineRow(row, cols, e.Scale[row0 + r], e.Shift[row0 + r], relu);
+            else AffineRow(row, cols, e.Scale + col0, e.Shift + col0, relu);
             if (e.Activation == FusedActivation.Sigmoid)
             {
                 var span = new Span<float>(row, cols);
                 System.Numerics.Tensors.TensorPrimitives.Sigmoid(span, span);
             }
+        }
+    }
+
+    /// <summary>row[j] = row[j]·scale[j] + shift[j] (then max(·, 0) when <paramref name="relu"/>).</summary>
+    private static void AffineRow(float* row, int cols, float* scale, float* shift, bool relu)
+    {
+        int j = 0;
+        if (s_avx512)
+            for (; j + 16 <= cols; j += 16)
+            {
+                var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), Vector512.Load(scale + j), Vector512.Load(shift + j));
+                Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
+            }
+        if (s_avx256)
+            for (; j + 8 <= cols; j += 8)
+            {
+                var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), Vector256.Load(scale + j), Vector256.Load(shift + j));
+                Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
+            }
+        for (; j < cols; j++)
+        {
+            float v = MathF.FusedMultiplyAdd(row[j], scale[j], shift[j]);
+            row[j] = relu ? MathF.Max(v, 0f) : v;
+        }
+    }
+
+    /// <summary>row[j] = row[j]·scale + shift (then max(·, 0) when <paramref name="relu"/>): one row's scale and shift.</summary>
+    private static void AffineRow(float* row, int cols, float scale, float shift, bool relu)
+    {
+        int j = 0;
+        if (s_avx512)
+        {
+            Vector512<float> s = Vector512.Create(scale), t = Vector512.Create(shift);
+            for (; j + 16 <= cols; j += 16)
+            {
+                var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), s, t);
+                Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
+            }
+        }
+        if (s_avx256)
+        {
+            Vector256<float> s = Vector256.Create(scale), t = Vector256.Create(shift);
+            for (; j + 8 <= cols; j += 8)
+            {
+                var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), s, t);
+                Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
+            }
+        }
+        for (; j < cols; j++)
+        {
+            float v = MathF.FusedMultiplyAdd(row[j], scale, shift);
+            row[j] = relu ? MathF.Max(v, 0f) : v;
         }
     }
 
@@ -482,7 +520,7 @@ internal static unsafe class Gemm
                     MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
                 else
                     EdgeTile(kc, aPanel, bPanel, cTile, p.Ldc, mTile, nTile, accumulate);
-                if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, jr, p.Epilogue);
+                if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, ic + ir, jr, p.Epilogue);
             }
         }
     }
@@ -521,7 +559,7 @@ internal static unsafe class Gemm
                         crow[c] = p.Accumulate ? crow[c] + v : v;
                     }
                 }
-                ApplyEpilogue(p.C + (long)i * p.Ldc + j, p.Ldc, rows, cols, j, p.Epilogue);
+                ApplyEpilogue(p.C + (long)i * p.Ldc + j, p.Ldc, rows, cols, i, j, p.Epilogue);
             }
         }
     }
@@ -796,12 +834,14 @@ internal static unsafe class Gemm
 }
 
 /// <summary>A per-column affine map and activation applied to a product's output as it is written:
-/// c[i, j] = act(c[i, j]·scale[j] + shift[j]). The default value applies nothing.</summary>
-internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation)
+/// c[i, j] = act(c[i, j]·scale[j] + shift[j]), or per row, act(c[i, j]·scale[i] + shift[i]) (a convolution's output
+/// channels are the rows of its product). The default value applies nothing.</summary>
+internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation, bool perRow = false)
 {
     public ReadOnlySpan<float> Scale { get; } = scale;
     public ReadOnlySpan<float> Shift { get; } = shift;
     public FusedActivation Activation { get; } = activation;
+    public bool PerRow { get; } = perRow;
     public bool IsActive => !Scale.IsEmpty;
 }
 

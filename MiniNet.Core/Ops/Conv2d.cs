@@ -21,43 +21,12 @@ public static partial class Ops
     /// <exception cref="ArgumentException">Wrong ranks, channel mismatch, a kernel larger than the padded input, or bad stride/padding.</exception>
     public static Tensor Conv2d(this Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (x.Rank != 4 || weight.Rank != 4)
-            throw new ArgumentException(
-                $"Conv2d: expects input (N, C, H, W) and weight (O, C, kH, kW), got {Shapes.Format(x.Dims)} and {Shapes.Format(weight.Dims)}.");
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "Conv2d: stride must be at least 1.");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "Conv2d: padding must be non-negative.");
-        int n = x.Dims[0], c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
-        int o = weight.Dims[0], kh = weight.Dims[2], kw = weight.Dims[3];
-        if (weight.Dims[1] != c)
-            throw new ArgumentException(
-                $"Conv2d: input {Shapes.Format(x.Dims)} has {c} channels but weight {Shapes.Format(weight.Dims)} expects {weight.Dims[1]}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
-            throw new ArgumentException($"Conv2d: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.");
-        if (h + 2 * padding < kh || w + 2 * padding < kw)
-            throw new ArgumentException(
-                $"Conv2d: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
-
-        var g = new ConvGeometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
-        int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = c * h * w, columnSize = rows * plane;
-        Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
+        ConvGeometry g = CheckConv("Conv2d", x, weight, bias, stride, padding);
+        int n = x.Dims[0], c = g.Channels, o = weight.Dims[0];
+        int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = c * g.H * g.W, columnSize = rows * plane;
+        Tensor y = ConvForward(x, weight, g, null, null, FusedActivation.None);
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
         var split = ImageSplit.For(n, (long)n * columnSize);
-
-        Parallelism.For(split.Threads, t =>
-        {
-            float[] scratch = BufferPool.Rent(columnSize);
-            Span<float> columns = scratch.AsSpan(0, columnSize);
-            for (int i = split.First(t); i < split.First(t + 1); i++)
-            {
-                g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
-                // (O, R)·(R, oH·oW) → image i's block of y.
-                Gemm.Multiply(false, false, o, plane, rows, ws, rows, columns, plane, ys.AsSpan(i * o * plane, o * plane), plane,
-                    accumulate: false, parallel: split.ProductsInParallel);
-            }
-            BufferPool.Return(scratch);
-        });
         if (bias is not null)
             for (int i = 0; i < n; i++)
                 for (int ch = 0; ch < o; ch++)
@@ -127,6 +96,80 @@ public static partial class Ops
                 }
             }
         });
+    }
+
+    /// <summary>Inference-only fused convolution: y = act((conv2d(x, W) + b)·scale[o] + shift[o]), scale and shift per
+    /// output channel. A convolution followed by an evaluation-mode BatchNorm2d (scale = γ/√(running σ² + ε),
+    /// shift = β − running μ·scale) and an activation computes in one pass: the map is applied to each tile of each
+    /// image's product while it is in cache.</summary>
+    /// <remarks>Records no graph, so it refuses inputs that would need one (call it under <see cref="Autograd.NoGrad"/>).
+    /// Shapes as <see cref="Conv2d"/>; scale and shift (O).</remarks>
+    /// <exception cref="ArgumentException">Shapes as <see cref="Conv2d"/>, or scale and shift not O values each.</exception>
+    /// <exception cref="InvalidOperationException">Gradient recording is on and an input requires grad.</exception>
+    public static Tensor Conv2dAffine(this Tensor x, Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        FusedActivation activation, int stride = 1, int padding = 0)
+    {
+        ConvGeometry g = CheckConv("Conv2dAffine", x, weight, bias, stride, padding);
+        int o = weight.Dims[0];
+        if (scale.Length != o || shift.Length != o)
+            throw new ArgumentException($"Conv2dAffine: scale and shift need {o} values each (one per output channel), got {scale.Length} and {shift.Length}.");
+        if (!Enum.IsDefined(activation))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Conv2dAffine: unknown activation.");
+        if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
+            throw new InvalidOperationException(
+                "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Conv2d, BatchNorm and the activation.");
+        return ConvForward(x, weight, g, scale.ToArray(), FoldBias(bias, scale, shift), activation);
+    }
+
+    /// <summary>Validates the arguments of <paramref name="op"/> (x (N, C, H, W), weight (O, C, kH, kW), bias (O) or null)
+    /// and returns the unfolding geometry.</summary>
+    private static ConvGeometry CheckConv(string op, Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (x.Rank != 4 || weight.Rank != 4)
+            throw new ArgumentException(
+                $"{op}: expects input (N, C, H, W) and weight (O, C, kH, kW), got {Shapes.Format(x.Dims)} and {Shapes.Format(weight.Dims)}.");
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be non-negative.");
+        int c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
+        int o = weight.Dims[0], kh = weight.Dims[2], kw = weight.Dims[3];
+        if (weight.Dims[1] != c)
+            throw new ArgumentException(
+                $"{op}: input {Shapes.Format(x.Dims)} has {c} channels but weight {Shapes.Format(weight.Dims)} expects {weight.Dims[1]}.");
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
+            throw new ArgumentException($"{op}: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.");
+        if (h + 2 * padding < kh || w + 2 * padding < kw)
+            throw new ArgumentException(
+                $"{op}: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
+
+        return new ConvGeometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
+    }
+
+    /// <summary>y = conv(x, W) (no bias), then act(y·scale[o] + shift[o]) per output channel when scale is not null,
+    /// applied by each image's product as it is written.</summary>
+    private static Tensor ConvForward(Tensor x, Tensor weight, ConvGeometry g, float[]? scale, float[]? shift, FusedActivation activation)
+    {
+        int n = x.Dims[0], o = weight.Dims[0];
+        int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = g.Channels * g.H * g.W, columnSize = rows * plane;
+        Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
+        float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
+        var split = ImageSplit.For(n, (long)n * columnSize);
+        Parallelism.For(split.Threads, t =>
+        {
+            float[] scratch = BufferPool.Rent(columnSize);
+            Span<float> columns = scratch.AsSpan(0, columnSize);
+            var epilogue = scale is null ? default : new GemmEpilogue(scale, shift, activation, perRow: true);
+            for (int i = split.First(t); i < split.First(t + 1); i++)
+            {
+                g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
+                // (O, R)·(R, oH·oW) → image i's block of y.
+                Gemm.Multiply(false, false, o, plane, rows, ws, rows, columns, plane, ys.AsSpan(i * o * plane, o * plane), plane,
+                    accumulate: false, epilogue, parallel: split.ProductsInParallel);
+            }
+            BufferPool.Return(scratch);
+        });
+        return y;
     }
 
     /// <summary>How a batch of images is spread over threads: whole images per thread when there are at least as many

@@ -10,10 +10,14 @@ public class FreezeTests
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
     /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
+    /// <summary>Input of <paramref name="batch"/> rows: (batch, inFeatures), or (batch, 1, 28, 28) images when inFeatures is 0.</summary>
+    private static Tensor Input(int batch, int inFeatures, int seed) =>
+        inFeatures == 0 ? Tensor.Randn([batch, 1, 28, 28], seed: seed) : Tensor.Randn([batch, inFeatures], seed: seed);
+
     private static Sequential Trained(int inFeatures, params Module[] modules)
     {
         var model = new Sequential(modules);
-        var x = Tensor.Randn([64, inFeatures], seed: 5) * 3f + 1f;
+        var x = Input(64, inFeatures, 5) * 3f + 1f;
         int[] y = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
         var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
         for (int step = 0; step < 3; step++)
@@ -32,6 +36,11 @@ public class FreezeTests
             new Dense(1024, 1024, bias: false), new BatchNorm1d(1024), new ReLU(), new Dense(1024, 10)]));
         yield return new TestCaseData("fig1 widths", 784, (Func<Module[]>)(() => [new Dense(784, 100, bias: false), new BatchNorm1d(100), new Sigmoid(),
             new Dense(100, 100, bias: false), new BatchNorm1d(100), new Sigmoid(), new Dense(100, 10, bias: false)]));
+        yield return new TestCaseData("cnn", 0, (Func<Module[]>)(() => [new Conv2d(1, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new ReLU(), new MaxPool2d(2),
+            new Conv2d(8, 16, 3, padding: 1, bias: false), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Dense(16 * 7 * 7, 32, bias: false), new BatchNorm1d(32), new ReLU(), new Dense(32, 4)]));
+        yield return new TestCaseData("conv with bias, sigmoid, stride", 0, (Func<Module[]>)(() => [new Conv2d(1, 6, 5, stride: 2, padding: 2), new Sigmoid(),
+            new Conv2d(6, 4, 3), new BatchNorm2d(4, affine: false), new Flatten(), new Dense(4 * 12 * 12, 4)]));
         yield return new TestCaseData("biases, dropout, no affine, nested", 30, (Func<Module[]>)(() => [new Dense(30, 40), new ReLU(), new Dropout(0.5f),
             new Sequential(new Dense(40, 20, bias: false), new BatchNorm1d(20, affine: false)), new Dense(20, 4)]));
     }
@@ -42,9 +51,9 @@ public class FreezeTests
         Rng.ManualSeed(11);
         Sequential model = Trained(inFeatures, build());
         FrozenSequential frozen = model.Freeze();
-        foreach (int batch in new[] { 1000, 7 })
+        foreach (int batch in inFeatures == 0 ? new[] { 65, 1 } : new[] { 1000, 7 })
         {
-            var x = Tensor.Randn([batch, inFeatures], seed: 12) * 2f;
+            var x = Input(batch, inFeatures, 12) * 2f;
             using var noGrad = Autograd.NoGrad();
             float[] actual = frozen.Forward(x).ToArray(), fused = model.Forward(x).ToArray();
             model.FuseForInference = false;
@@ -84,17 +93,17 @@ public class FreezeTests
         var training = new Sequential(new Dense(4, 3), new ReLU());
         Assert.That(Assert.Throws<InvalidOperationException>(() => training.Freeze())!.Message, Does.Contain("module 0 (Dense)").And.Contain("Eval()"));
 
-        var conv = new Sequential(new Conv2d(1, 2, 3), new Flatten());
-        conv.Eval();
-        Assert.That(Assert.Throws<NotSupportedException>(() => conv.Freeze())!.Message, Does.Contain("module 0 (Conv2d)"));
+        var layerNorm = new Sequential(new LayerNorm(4), new Dense(4, 3));
+        layerNorm.Eval();
+        Assert.That(Assert.Throws<NotSupportedException>(() => layerNorm.Freeze())!.Message, Does.Contain("module 0 (LayerNorm)"));
 
         var loneNorm = new Sequential(new Dense(4, 3), new ReLU(), new BatchNorm1d(3));
         loneNorm.Eval();
         Assert.That(Assert.Throws<NotSupportedException>(() => loneNorm.Freeze())!.Message, Does.Contain("module 2 (BatchNorm1d)"));
 
-        var nested = new Sequential(new Dense(4, 3), new Sequential(new ReLU(), new Conv2d(1, 1, 1)));
+        var nested = new Sequential(new Dense(4, 3), new Sequential(new ReLU(), new BatchNorm2d(3)));
         nested.Eval();
-        Assert.That(Assert.Throws<NotSupportedException>(() => nested.Freeze())!.Message, Does.Contain("module 1.1 (Conv2d)"));
+        Assert.That(Assert.Throws<NotSupportedException>(() => nested.Freeze())!.Message, Does.Contain("module 1.1 (BatchNorm2d)"));
 
         var untracked = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(3, trackRunningStats: false));
         untracked.Eval();
@@ -103,6 +112,9 @@ public class FreezeTests
         var mismatched = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(5));
         mismatched.Eval();
         Assert.That(Assert.Throws<ArgumentException>(() => mismatched.Freeze())!.Message, Does.Contain("BatchNorm1d(5)").And.Contain("3 outputs"));
+        var mismatchedConv = new Sequential(new Conv2d(1, 3, 3, bias: false), new BatchNorm2d(5));
+        mismatchedConv.Eval();
+        Assert.That(Assert.Throws<ArgumentException>(() => mismatchedConv.Freeze())!.Message, Does.Contain("BatchNorm2d(5)").And.Contain("3 outputs"));
     }
 
     [Test]

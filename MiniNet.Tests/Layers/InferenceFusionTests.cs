@@ -54,6 +54,55 @@ public class InferenceFusionTests
         TensorAssert.Close(fused, unfused, atol: 1e-4f, rtol: 1e-4f, what: name);
     }
 
+    private static IEnumerable<TestCaseData> ConvChains()
+    {
+        yield return new TestCaseData("Conv-BN-ReLU", (Func<Module[]>)(() => [new Conv2d(3, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new ReLU(), new Flatten(), new Dense(8 * 36, 4)]));
+        yield return new TestCaseData("Conv-BN-Sigmoid, stride", (Func<Module[]>)(() => [new Conv2d(3, 8, 3, stride: 2, bias: false), new BatchNorm2d(8), new Sigmoid(), new Flatten(), new Dense(8 * 4, 4)]));
+        yield return new TestCaseData("Conv-BN", (Func<Module[]>)(() => [new Conv2d(3, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new Flatten(), new Dense(8 * 36, 4)]));
+        yield return new TestCaseData("biased Conv-ReLU", (Func<Module[]>)(() => [new Conv2d(3, 8, 3, padding: 1), new ReLU(), new Flatten(), new Dense(8 * 36, 4)]));
+        yield return new TestCaseData("biased Conv alone", (Func<Module[]>)(() => [new Conv2d(3, 8, 3, padding: 1), new Flatten(), new Dense(8 * 36, 4)]));
+    }
+
+    [TestCaseSource(nameof(ConvChains))]
+    public void FusedConvolution_EqualsUnfused(string name, Func<Module[]> build)
+    {
+        Rng.ManualSeed(8);
+        var model = new Sequential(build());
+        var x = Tensor.Randn([40, 3, 6, 6], seed: 13) * 3f + 1f;
+        int[] y = Enumerable.Range(0, 40).Select(i => i % 4).ToArray();
+        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
+        for (int step = 0; step < 5; step++)
+        {
+            optimizer.ZeroGrad();
+            model.Forward(x).CrossEntropy(y).Backward();
+            optimizer.Step();
+        }
+        model.Eval();
+        var (fused, unfused) = BothWays(model, Tensor.Randn([9, 3, 6, 6], seed: 14) * 2f);
+        TensorAssert.Close(fused, unfused, atol: 1e-4f, rtol: 1e-4f, what: name);
+    }
+
+    [Test]
+    public void FusedConvolution_IsUsed_AndAHookTurnsItOff()
+    {
+        Rng.ManualSeed(9);
+        var model = new Sequential(new Conv2d(3, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new ReLU());
+        model.Eval();
+        var x = Tensor.Randn([4, 3, 6, 6], seed: 15);
+        // The fused op applies the running statistics' affine map, so its output differs from the two-pass chain in the
+        // last bit somewhere; equal bits everywhere would mean the chain ran.
+        float[] scale = new float[8], shift = new float[8];
+        ((BatchNorm2d)model[1]).TryGetInferenceAffine(scale, shift);
+        var conv = (Conv2d)model[0];
+        using var noGrad = Autograd.NoGrad();
+        float[] direct = x.Conv2dAffine(conv.Weight, null, scale, shift, FusedActivation.Relu, 1, 1).ToArray();
+        Assert.That(model.Forward(x).ToArray(), Is.EqualTo(direct), "Sequential ran Conv2dAffine");
+        float[]? seen = null;
+        using (model[1].RegisterForwardHook((_, _, output) => seen = output.ToArray()))
+            model.Forward(x);
+        Assert.That(seen!.Any(v => v < 0f), Is.True, "with a hook the BatchNorm ran on its own, before the ReLU");
+    }
+
     [Test]
     public void InTraining_OrWithGrad_NothingIsFused()
     {

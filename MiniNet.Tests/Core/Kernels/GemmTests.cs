@@ -131,6 +131,34 @@ public class GemmTests
         }
     }
 
+    [TestCaseSource(nameof(EpilogueCases))]
+    public void Multiply_WithPerRowEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, FusedActivation act)
+    {
+        // A convolution's product: op(A) = the weights (rows = output channels), B untransposed (the unfolded image).
+        int ldc = n + 3;
+        float[] a = TestData.Array(m * k, 30), b = TestData.Array(k * n, 31);
+        float[] scale = TestData.Array(m, 32), shift = TestData.Array(m, 33);
+        float[] c0 = TestData.Array(m * ldc, 34);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] fast = (float[])c0.Clone(), expected = (float[])c0.Clone();
+            Gemm.Multiply(false, false, m, n, k, a, k, b, n, fast, ldc, accumulate, new GemmEpilogue(scale, shift, act, perRow: true));
+            GemmReference.Multiply(false, false, m, n, k, a, k, b, n, expected, ldc, accumulate);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float v = expected[i * ldc + j] * scale[i] + shift[i];
+                    expected[i * ldc + j] = act switch
+                    {
+                        FusedActivation.Relu => MathF.Max(v, 0f),
+                        FusedActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+                        _ => v,
+                    };
+                }
+            TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"accumulate={accumulate}");
+        }
+    }
+
     [Test]
     public void Multiply_EpilogueRelu_PropagatesNaNLikeTheReluOp()
     {

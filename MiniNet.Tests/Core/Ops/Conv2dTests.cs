@@ -107,4 +107,37 @@ public class Conv2dTests
         Assert.Throws<ArgumentException>(() => Tensor.Zeros(1, 3, 8, 8).Conv2d(Tensor.Zeros(4, 3, 3, 3), Tensor.Zeros(3)));
         Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(1, 3, 8, 8).Conv2d(Tensor.Zeros(4, 3, 3, 3), stride: 0));
     }
+
+    [TestCase(2, 3, 7, 6, 4, 3, 1, 0, true, FusedActivation.Relu)]
+    [TestCase(3, 2, 9, 9, 5, 3, 2, 1, false, FusedActivation.Sigmoid)]
+    [TestCase(1, 4, 5, 5, 3, 1, 1, 0, true, FusedActivation.None)]
+    [TestCase(5, 32, 14, 14, 64, 3, 1, 1, false, FusedActivation.Relu)]   // the benchmark CNN's second layer, images over threads
+    [TestCase(1, 32, 14, 14, 64, 3, 1, 1, true, FusedActivation.Relu)]    // one image: the product on every thread
+    public void Conv2dAffine_EqualsConvThenAffineThenActivation(int n, int c, int h, int w, int o, int k, int stride, int padding, bool withBias,
+        FusedActivation act)
+    {
+        Tensor x = TestData.Uniform([n, c, h, w], 7), weight = TestData.Uniform([o, c, k, k], 8);
+        Tensor? bias = withBias ? TestData.Uniform([o], 9) : null;
+        float[] scale = TestData.Array(o, 10), shift = TestData.Array(o, 11);
+        using var noGrad = MiniNet.Autograd.NoGrad();
+        Tensor y = x.Conv2dAffine(weight, bias, scale, shift, act, stride, padding);
+        Tensor z = x.Conv2d(weight, bias, stride, padding) * Tensor.FromArray(scale, o, 1, 1) + Tensor.FromArray(shift, o, 1, 1);
+        z = act switch { FusedActivation.Relu => z.Relu(), FusedActivation.Sigmoid => z.Sigmoid(), _ => z };
+        Assert.That(y.Shape, Is.EqualTo(z.Shape));
+        TensorAssert.Close(y, z.ToArray(), atol: 1e-5f, rtol: 1e-4f);
+    }
+
+    [Test]
+    public void Conv2dAffine_ChecksItsArguments_AndRefusesToRecordAGraph()
+    {
+        Tensor x = TestData.Uniform([2, 3, 6, 6], 12), weight = TestData.Uniform([4, 3, 3, 3], 13);
+        float[] s = [1, 2, 3, 4], t = [0, 0, 0, 0];
+        var e = Assert.Throws<ArgumentException>(() => x.Conv2dAffine(weight, null, s[..3], t, FusedActivation.None));
+        Assert.That(e!.Message, Does.Contain("4 values each").And.Contain("got 3 and 4"));
+        Assert.That(Assert.Throws<ArgumentException>(() => TestData.Uniform([2, 2, 6, 6], 14).Conv2dAffine(weight, null, s, t, FusedActivation.None))!.Message,
+            Does.StartWith("Conv2dAffine:").And.Contain("has 2 channels").And.Contain("expects 3"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Conv2dAffine(weight, null, s, t, (FusedActivation)9));
+        weight.RequiresGrad = true;
+        Assert.That(Assert.Throws<InvalidOperationException>(() => x.Conv2dAffine(weight, null, s, t, FusedActivation.Relu))!.Message, Does.Contain("NoGrad"));
+    }
 }
