@@ -22,13 +22,23 @@ def load(kind):
     return [json.load(open(f"{out}/{kind}-{r}.json"))["results"] for r in range(1, rounds + 1)]
 mini, torch = load("mininet"), load("pytorch")
 def med(runs, key, field):
-    vals = [e[field] for run in runs for e in run if e.get("workload", e.get("gemm")) == key]
+    vals = [e[field] for run in runs for e in run if e.get("workload", e.get("gemm")) == key and field in e]
+    return statistics.median(vals) if vals else float("nan")
+def best_eval(runs, key):
+    # Each round's better of the module's eval and the frozen snapshot's (a model that cannot be frozen: its eval).
+    vals = [max(e["eval_images_per_s"], e.get("frozen_eval_images_per_s", 0)) for run in runs for e in run if e.get("workload") == key]
     return statistics.median(vals) if vals else float("nan")
 print(f"\n{'':<28}{'MiniNet':>12}{'PyTorch':>12}{'ratio':>8}   (medians over {rounds} alternating rounds)")
+def row(label, m, t):
+    if m != m or t != t:   # NaN: that side has no such figure
+        print(f"{label:<28}{'-' if m != m else f'{m:,.0f}':>12}{'-' if t != t else f'{t:,.0f}':>12}{'-':>8}")
+    else:
+        print(f"{label:<28}{m:>12,.0f}{t:>12,.0f}{m / t:>8.2f}")
 for w in ["fig1", "mlp", "cnn"]:
-    for field, label in [("train_images_per_s", "train img/s"), ("eval_images_per_s", "eval img/s")]:
-        m, t = med(mini, w, field), med(torch, w, field)
-        print(f"{w + ' ' + label:<28}{m:>12,.0f}{t:>12,.0f}{m / t:>8.2f}")
+    for field, label in [("train_images_per_s", "train img/s"), ("eval_images_per_s", "eval img/s"),
+                         ("frozen_eval_images_per_s", "frozen eval img/s")]:
+        row(f"{w} {label}", med(mini, w, field), med(torch, w, field))
+    row(f"{w} best eval img/s", best_eval(mini, w), best_eval(torch, w))
 for key in sorted({e["gemm"] for run in mini for e in run if "gemm" in e}):
     m, t = med(mini, key, "gflops"), med(torch, key, "gflops")
     print(f"{'GEMM ' + key:<28}{m:>12.1f}{t:>12.1f}{m / t:>8.2f}")

@@ -11,6 +11,7 @@ import time
 
 import torch
 import torch.nn as nn
+import torch.utils.mkldnn
 
 torch.set_num_threads(2)
 
@@ -31,6 +32,45 @@ def workloads():
             nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(3136, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))),
     }
+
+
+def frozen_variants(model, shape):
+    """PyTorch's inference deployment paths for an eval-mode model, to compare with MiniNet's Sequential.Freeze:
+    TorchScript frozen, TorchScript frozen and optimised for inference (BatchNorm folded into convolutions, weights
+    prepacked for oneDNN), and the Linear layers converted to oneDNN's prepacked MkldnnLinear. Variants this PyTorch
+    cannot build or run are left out."""
+    variants = {}
+    builders = {
+        "jit.freeze": lambda: torch.jit.freeze(torch.jit.script(model)),
+        "optimize_for_inference": lambda: torch.jit.optimize_for_inference(torch.jit.script(model)),
+        "mkldnn Linear": lambda: nn.Sequential(*[torch.utils.mkldnn.to_mkldnn(m) if isinstance(m, nn.Linear) else m for m in model]),
+    }
+    for name, build in builders.items():
+        try:
+            variant = build()
+            with torch.no_grad():
+                variant(torch.randn(2, *shape))   # it runs on this model
+            variants[name] = variant
+        except Exception as error:   # an unsupported model or build: skip that variant
+            print(f"  ({name} unavailable: {type(error).__name__})")
+    return variants
+
+
+def best_eval(module, batch, shape, windows, window_seconds):
+    """Eval images/s of `module` under no_grad: the better of batch 1000 and the training batch, and that batch."""
+    best, best_batch = 0.0, 0
+    for eval_batch in sorted({1000, batch}, reverse=True):
+        xe = torch.randn(eval_batch, *shape)
+
+        def eval_step():
+            with torch.no_grad():
+                module(xe)
+
+        measure(eval_step, 0.5)
+        rate = statistics.median(measure(eval_step, window_seconds) for _ in range(windows)) * eval_batch
+        if rate > best:
+            best, best_batch = rate, eval_batch
+    return best, best_batch
 
 
 def measure(step, seconds):
@@ -54,7 +94,7 @@ def main():
     windows, window_seconds = (3, 0.5) if args.quick else (7, 1.5)
     results = []
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'workload':<10}{'train img/s':>14}{'eval img/s':>14}{'eval batch':>11}")
+    print(f"{'workload':<10}{'train img/s':>14}{'eval img/s':>14}{'eval batch':>11}{'frozen img/s':>14}  best frozen variant")
     for name, (batch, shape, build) in workloads().items():
         if name not in only:
             continue
@@ -74,21 +114,16 @@ def main():
         measure(train_step, 1.0)
         train = statistics.median(measure(train_step, window_seconds) for _ in range(windows)) * batch
         model.eval()
-        best, best_batch = 0.0, 0
-        for eval_batch in sorted({1000, batch}, reverse=True):
-            xe = torch.randn(eval_batch, *shape)
-
-            def eval_step():
-                with torch.no_grad():
-                    model(xe)
-
-            measure(eval_step, 0.5)
-            rate = statistics.median(measure(eval_step, window_seconds) for _ in range(windows)) * eval_batch
-            if rate > best:
-                best, best_batch = rate, eval_batch
-        print(f"{name:<10}{train:>14,.0f}{best:>14,.0f}{best_batch:>11}")
+        best, best_batch = best_eval(model, batch, shape, windows, window_seconds)
+        frozen, frozen_batch, frozen_name = 0.0, 0, "-"
+        for variant_name, variant in frozen_variants(model, shape).items():
+            rate, rate_batch = best_eval(variant, batch, shape, windows, window_seconds)
+            if rate > frozen:
+                frozen, frozen_batch, frozen_name = rate, rate_batch, variant_name
+        print(f"{name:<10}{train:>14,.0f}{best:>14,.0f}{best_batch:>11}{frozen:>14,.0f}  {frozen_name}")
         results.append({"workload": name, "batch": batch, "train_images_per_s": round(train),
-                        "eval_images_per_s": round(best), "eval_batch": best_batch})
+                        "eval_images_per_s": round(best), "eval_batch": best_batch,
+                        "frozen_eval_images_per_s": round(frozen), "frozen_eval_batch": frozen_batch, "frozen_variant": frozen_name})
     if "gemm" in only:
         print(f"\n{'GEMM (M×K·K×N)':<28}{'GFLOP/s':>10}")
         # batch 1: one torch.mm; batch 64: the products MiniNet's convolution runs, one per image (torch.bmm, each
