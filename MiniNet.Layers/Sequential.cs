@@ -158,6 +158,8 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         TNorm? norm = null;
         if (i + 1 < modules.Count && modules[i + 1].Module is TNorm n)
         {
+            if (n.Training)
+                throw new InvalidOperationException($"Sequential.Freeze: module {modules[i + 1].Name} ({typeof(TNorm).Name}) is in training mode; call Eval() first.");
             if (n.NumFeatures != features)
                 throw new ArgumentException(
                     $"Sequential.Freeze: module {modules[i + 1].Name} ({typeof(TNorm).Name}({n.NumFeatures})) follows module {layer} with {features} outputs.");

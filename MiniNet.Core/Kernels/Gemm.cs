@@ -730,11 +730,14 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>A partial tile: compute the full MR×NR tile into a stack buffer, then add the valid part to C.</summary>
+    /// <summary>A partial tile: compute the full MR×NR tile into a stack buffer, then add the valid part to C. A tile at
+    /// most 16 wide computes only the panel's left half (the last 4 columns of a 196-wide convolution product cost half a
+    /// tile instead of a whole one); each sum is the same either way.</summary>
     private static void EdgeTile(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool accumulate)
     {
         float* tile = stackalloc float[8 * 32];
-        MicroKernel(kc, a, b, tile, NR, accumulate: false);
+        if (s_avx512 && cols <= 16) Kernel8x16(kc, a, b, tile, NR);
+        else MicroKernel(kc, a, b, tile, NR, accumulate: false);
         for (int r = 0; r < rows; r++)
         {
             float* src = tile + r * NR;
@@ -785,6 +788,26 @@ internal static unsafe class Gemm
         Store512(c, c50, c51, accumulate); c += ldc;
         Store512(c, c60, c61, accumulate); c += ldc;
         Store512(c, c70, c71, accumulate);
+    }
+
+    /// <summary>C[0..8, 0..16] = Σ_q a[q·8 + r]·b[q·32 + j]: the left half of a 32-wide panel, 8 Vector512 accumulators.</summary>
+    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int q = 0; q < kc; q++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+        }
+        Vector512.Store(c0, c); Vector512.Store(c1, c + ldc); Vector512.Store(c2, c + 2 * ldc); Vector512.Store(c3, c + 3 * ldc);
+        Vector512.Store(c4, c + 4 * ldc); Vector512.Store(c5, c + 5 * ldc); Vector512.Store(c6, c + 6 * ldc); Vector512.Store(c7, c + 7 * ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -66,6 +66,20 @@ public class FreezeTests
     }
 
     [Test]
+    public void Freeze_FoldsEachLayerWithItsNormalisationAndActivation()
+    {
+        var model = new Sequential(new Conv2d(1, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new ReLU(), new MaxPool2d(2),
+            new Conv2d(8, 16, 3, padding: 1, bias: false), new BatchNorm2d(16), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Dense(16 * 7 * 7, 32, bias: false), new BatchNorm1d(32), new ReLU(), new Dense(32, 4));
+        model.Eval();
+        IReadOnlyList<object> steps = model.Freeze().Steps;
+        Assert.That(steps.Select(step => step.GetType().Name),
+            Is.EqualTo(new[] { "FrozenConv2d", "MaxPool2d", "FrozenConv2d", "MaxPool2d", "Flatten", "FrozenLinear", "FrozenLinear" }));
+        Assert.That(((FrozenConv2d)steps[0]).Activation, Is.EqualTo(FusedActivation.Relu));
+        Assert.That(((FrozenLinear)steps[5]).Activation, Is.EqualTo(FusedActivation.Relu));
+    }
+
+    [Test]
     public void Frozen_IsASnapshot_TrainingTheModelFurtherDoesNotReachIt()
     {
         Rng.ManualSeed(13);
