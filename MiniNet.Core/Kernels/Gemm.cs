@@ -93,7 +93,7 @@ internal static unsafe class Gemm
         bool accumulate, GemmEpilogue epilogue, bool parallel = true)
     {
         if (b.K != k) throw new ArgumentException($"Gemm: the packed B has k = {b.K}, the product needs k = {k}.", nameof(b));
-        if (!s_avx256 || k == 0)
+        if (!s_avx256 || k == 0 || b.Panels is null)
         {
             Multiply(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate, epilogue, parallel);
             return;
@@ -145,7 +145,8 @@ internal static unsafe class Gemm
         {
             var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi, pre0 == null ? null : Align64(pre0));
             int threads = parallel && (long)m * n * k >= ParallelThreshold ? Parallelism.MaxThreads : 1;
-            if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512)
+            bool hasValues = prepacked is null || prepacked.Values is not null;   // a packed workspace has only its panels
+            if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512 && hasValues)
             {
                 // A classifier's few outputs: dot products of contiguous rows, no packing (see RowDots).
                 int blocks = (m + 3) / 4;
@@ -160,7 +161,7 @@ internal static unsafe class Gemm
                 Run(p, 0, m, 0, n);
                 return;
             }
-            if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads)
+            if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads && hasValues)
             {
                 SplitK(p, threads);
                 ApplyEpilogue(pc, ldc, m, n, 0, 0, epi);   // after the parts are added
@@ -215,6 +216,30 @@ internal static unsafe class Gemm
     }
 
     private static int PanelCount(int n) => (n + NR - 1) / NR;
+
+    /// <summary>The width of B's packed panels (NR).</summary>
+    internal static int PanelWidth => NR;
+
+    /// <summary>The rows per k-block of a product with inner dimension <paramref name="k"/> (see <see cref="KStep"/>).</summary>
+    internal static int KBlock(int k) => KStep(k);
+
+    /// <summary>The first 64-byte boundary at or after <paramref name="p"/>: where a packed buffer's panels start.</summary>
+    internal static float* Aligned(float* p) => Align64(p);
+
+    /// <summary>Whether products read a <see cref="PackedB"/>'s panels (the packed kernels run on this machine); otherwise
+    /// only its values are used.</summary>
+    internal static bool PacksB => s_avx256;
+
+    /// <summary>A pinned buffer for op(B) (k × n, untransposed) in packed form, to be filled in place (by
+    /// <see cref="Layout.Im2ColPacked"/>) and multiplied by <see cref="Multiply(bool, int, int, ReadOnlySpan{float}, int, PackedB, Span{float}, int, bool, GemmEpilogue, bool)"/>
+    /// any number of times. It holds no values, so only machines where <see cref="PacksB"/> can use it.</summary>
+    internal static PackedB PackedWorkspace(int k, int n, float[]? reuse)
+    {
+        if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
+        int size = checked(k * PanelCount(n) * NR + 16);
+        float[] panels = reuse is not null && reuse.Length >= size ? reuse : GC.AllocateUninitializedArray<float>(size, pinned: true);
+        return new PackedB(false, k, n, null, n, panels);
+    }
 
     /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
     private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation, bool perRow)
@@ -873,7 +898,7 @@ internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpa
 /// k-blocks and panels in the order the products read them.</summary>
 internal sealed class PackedB
 {
-    internal PackedB(bool transB, int k, int n, float[] values, int ldb, float[]? panels) =>
+    internal PackedB(bool transB, int k, int n, float[]? values, int ldb, float[]? panels) =>
         (TransB, K, N, Values, Ldb, Panels) = (transB, k, n, values, ldb, panels);
 
     /// <summary>Whether <see cref="Values"/> holds B transposed (op(B)[p, j] = Values[j·Ldb + p]).</summary>
@@ -885,8 +910,9 @@ internal sealed class PackedB
     /// <summary>Columns of op(B).</summary>
     public int N { get; }
 
-    /// <summary>The copied values, with row stride <see cref="Ldb"/>.</summary>
-    public float[] Values { get; }
+    /// <summary>The copied values, with row stride <see cref="Ldb"/>; null for a workspace filled in packed form
+    /// (<see cref="Gemm.PackedWorkspace"/>).</summary>
+    public float[]? Values { get; }
 
     public int Ldb { get; }
 

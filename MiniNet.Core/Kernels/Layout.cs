@@ -42,42 +42,70 @@ internal static class Layout
     {
         int plane = outH * outW;
         for (int c = 0; c < channels; c++)
-        {
-            ReadOnlySpan<float> src = image.Slice(c * height * width, height * width);
             for (int i = 0; i < kernelH; i++)
-            {
                 for (int j = 0; j < kernelW; j++)
+                    Tap(image.Slice(c * height * width, height * width), height, width, i, j, stride, padding, outH, outW,
+                        columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane));
+    }
+
+    /// <summary>One row of <see cref="Im2Col"/>, for kernel tap (i, j) of one channel: row[oy·oW + ox] = src[oy·s − p + i,
+    /// ox·s − p + j], 0 outside.</summary>
+    private static void Tap(ReadOnlySpan<float> src, int height, int width, int i, int j, int stride, int padding, int outH, int outW,
+        Span<float> row)
+    {
+        if (stride == 1 && outH == height && outW == width)
+        {
+            ShiftedCopy(src, height, width, i - padding, j - padding, row);
+            return;
+        }
+        for (int oy = 0; oy < outH; oy++)
+        {
+            int y = oy * stride - padding + i;
+            Span<float> dst = row.Slice(oy * outW, outW);
+            if ((uint)y >= (uint)height) { dst.Clear(); continue; }
+            ReadOnlySpan<float> line = src.Slice(y * width, width);
+            if (stride == 1)
+            {
+                // Contiguous run: ox in [lo, hi) maps to x = ox − p + j inside the row.
+                int lo = Math.Clamp(padding - j, 0, outW), hi = Math.Clamp(width + padding - j, lo, outW);
+                dst[..lo].Clear();
+                line.Slice(lo - padding + j, hi - lo).CopyTo(dst[lo..hi]);
+                dst[hi..].Clear();
+            }
+            else
+            {
+                for (int ox = 0; ox < outW; ox++)
                 {
-                    Span<float> row = columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane);
-                    if (stride == 1 && outH == height && outW == width)
-                    {
-                        ShiftedCopy(src, height, width, i - padding, j - padding, row);
-                        continue;
-                    }
-                    for (int oy = 0; oy < outH; oy++)
-                    {
-                        int y = oy * stride - padding + i;
-                        Span<float> dst = row.Slice(oy * outW, outW);
-                        if ((uint)y >= (uint)height) { dst.Clear(); continue; }
-                        ReadOnlySpan<float> line = src.Slice(y * width, width);
-                        if (stride == 1)
-                        {
-                            // Contiguous run: ox in [lo, hi) maps to x = ox − p + j inside the row.
-                            int lo = Math.Clamp(padding - j, 0, outW), hi = Math.Clamp(width + padding - j, lo, outW);
-                            dst[..lo].Clear();
-                            line.Slice(lo - padding + j, hi - lo).CopyTo(dst[lo..hi]);
-                            dst[hi..].Clear();
-                        }
-                        else
-                        {
-                            for (int ox = 0; ox < outW; ox++)
-                            {
-                                int x = ox * stride - padding + j;
-                                dst[ox] = (uint)x < (uint)width ? line[x] : 0f;
-                            }
-                        }
-                    }
+                    int x = ox * stride - padding + j;
+                    dst[ox] = (uint)x < (uint)width ? line[x] : 0f;
                 }
+            }
+        }
+    }
+
+    /// <summary><see cref="Im2Col"/> straight into the layout a matrix product reads its B operand in
+    /// (<see cref="PackedB"/>: NR-wide column panels per k-block), so the columns are written once instead of written,
+    /// read back and packed. Each row is unfolded into <paramref name="row"/> (at least oH·oW + NR floats, in L1), then
+    /// copied to the panels a panel width at a time; the panels' padding columns come out zero.</summary>
+    public static unsafe void Im2ColPacked(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
+        int stride, int padding, int outH, int outW, PackedB packed, Span<float> row)
+    {
+        int plane = outH * outW, k = channels * kernelH * kernelW;
+        Debug.Assert(packed.K == k && packed.N == plane && row.Length >= plane + Gemm.PanelWidth);
+        int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KBlock(k);
+        row.Slice(plane, nr).Clear();   // the last panel's padding
+        fixed (float* panels0 = packed.Panels, r = row)
+        {
+            float* dst0 = Gemm.Aligned(panels0);
+            for (int q = 0; q < k; q++)
+            {
+                int c = q / (kernelH * kernelW), i = q / kernelW % kernelH, j = q % kernelW;
+                Tap(image.Slice(c * height * width, height * width), height, width, i, j, stride, padding, outH, outW, row[..plane]);
+                // Row q lies in the k-block from pc (kc rows): panel jp's row is at pc·panels·NR + jp·NR·kc + (q − pc)·NR.
+                int pc = q / kStep * kStep, kc = Math.Min(kStep, k - pc);
+                float* dst = dst0 + (long)pc * panels * nr + (q - pc) * nr;
+                for (int jp = 0; jp < panels; jp++, dst += nr * kc)
+                    new ReadOnlySpan<float>(r + jp * nr, nr).CopyTo(new Span<float>(dst, nr));
             }
         }
     }

@@ -157,20 +157,39 @@ public static partial class Ops
         var split = ImageSplit.For(n, (long)n * columnSize);
         Parallelism.For(split.Threads, t =>
         {
-            float[] scratch = BufferPool.Rent(columnSize);
-            Span<float> columns = scratch.AsSpan(0, columnSize);
             var epilogue = scale is null ? default : new GemmEpilogue(scale, shift, activation, perRow: true);
+            if (Gemm.PacksB)
+            {
+                // Each image is unfolded straight into the product's packed layout (the same sums as unfolding, then
+                // packing: the result is bitwise the same).
+                PackedB columns = Gemm.PackedWorkspace(rows, plane, t_packedColumns);
+                t_packedColumns = columns.Panels;
+                float[] tapRow = t_tapRow is { } r && r.Length >= plane + Gemm.PanelWidth ? r : t_tapRow = new float[plane + Gemm.PanelWidth];
+                for (int i = split.First(t); i < split.First(t + 1); i++)
+                {
+                    g.UnfoldPacked(xs.AsSpan(i * imageSize, imageSize), columns, tapRow);
+                    Gemm.Multiply(false, o, rows, ws, rows, columns, ys.AsSpan(i * o * plane, o * plane), plane,
+                        accumulate: false, epilogue, parallel: split.ProductsInParallel);
+                }
+                return;
+            }
+            float[] scratch = BufferPool.Rent(columnSize);
+            Span<float> unfolded = scratch.AsSpan(0, columnSize);
             for (int i = split.First(t); i < split.First(t + 1); i++)
             {
-                g.Unfold(xs.AsSpan(i * imageSize, imageSize), columns);
+                g.Unfold(xs.AsSpan(i * imageSize, imageSize), unfolded);
                 // (O, R)·(R, oH·oW) → image i's block of y.
-                Gemm.Multiply(false, false, o, plane, rows, ws, rows, columns, plane, ys.AsSpan(i * o * plane, o * plane), plane,
+                Gemm.Multiply(false, false, o, plane, rows, ws, rows, unfolded, plane, ys.AsSpan(i * o * plane, o * plane), plane,
                     accumulate: false, epilogue, parallel: split.ProductsInParallel);
             }
             BufferPool.Return(scratch);
         });
         return y;
     }
+
+    // Per-thread buffers of the forward pass: an image's columns in packed form (pinned), and one unfolded row.
+    [ThreadStatic] private static float[]? t_packedColumns;
+    [ThreadStatic] private static float[]? t_tapRow;
 
     /// <summary>How a batch of images is spread over threads: whole images per thread when there are at least as many
     /// images as threads, otherwise one image at a time with each product using every thread.</summary>
@@ -194,6 +213,10 @@ public static partial class Ops
         /// <summary>Unfolds one image into its (Rows, oH·oW) column matrix.</summary>
         public void Unfold(ReadOnlySpan<float> image, Span<float> columns) =>
             Layout.Im2Col(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns, OutH * OutW);
+
+        /// <summary>Unfolds one image straight into a packed workspace (Rows × oH·oW).</summary>
+        public void UnfoldPacked(ReadOnlySpan<float> image, PackedB columns, Span<float> row) =>
+            Layout.Im2ColPacked(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns, row);
 
         /// <summary>image += fold(columns) for one image's (Rows, oH·oW) column matrix.</summary>
         public void FoldAdd(ReadOnlySpan<float> columns, Span<float> image) =>

@@ -140,4 +140,26 @@ public class Conv2dTests
         weight.RequiresGrad = true;
         Assert.That(Assert.Throws<InvalidOperationException>(() => x.Conv2dAffine(weight, null, s, t, FusedActivation.Relu))!.Message, Does.Contain("NoGrad"));
     }
+
+    [TestCase(3, 3, 7, 6, 4, 3, 1, 0)]
+    [TestCase(2, 32, 14, 14, 64, 3, 1, 1)]   // the benchmark CNN's second layer: 288 rows in two k-blocks, 196 = 6 panels + 4
+    [TestCase(1, 32, 14, 14, 64, 3, 1, 1)]   // one image: the product on every thread
+    [TestCase(2, 2, 9, 9, 5, 3, 2, 1)]
+    [TestCase(2, 4, 5, 5, 3, 1, 1, 0)]
+    [TestCase(2, 1, 28, 28, 8, 5, 2, 2)]
+    [TestCase(2, 3, 40, 60, 6, 3, 1, 1)]     // 2400 positions: more than one NC block of columns
+    public void Conv2d_UnfoldingIntoPackedPanels_EqualsUnfoldingThenMultiplyingBitwise(int n, int c, int h, int w, int o, int k, int stride, int padding)
+    {
+        Tensor x = TestData.Uniform([n, c, h, w], 19), weight = TestData.Uniform([o, c, k, k], 20);
+        Tensor y = x.Conv2d(weight, null, stride, padding);
+        int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1, rows = c * k * k, plane = oh * ow;
+        float[] columns = new float[rows * plane], expected = new float[n * o * plane];
+        for (int i = 0; i < n; i++)
+        {
+            MiniNet.Kernels.Layout.Im2Col(x.ToArray().AsSpan(i * c * h * w, c * h * w), c, h, w, k, k, stride, padding, oh, ow, columns, plane);
+            MiniNet.Kernels.Gemm.Multiply(false, false, o, plane, rows, weight.ToArray(), rows, columns, plane, expected.AsSpan(i * o * plane, o * plane), plane,
+                accumulate: false, parallel: n == 1);
+        }
+        Assert.That(y.ToArray(), Is.EqualTo(expected));
+    }
 }
