@@ -131,6 +131,45 @@ internal static unsafe class Gemm
         return new PackedB(transB, k, n, values, ldb, packed);
     }
 
+    /// <summary>Packs op(A) (m × k; a[p·lda + i] when <paramref name="transA"/>, a[i·lda + p] otherwise) for products
+    /// that reuse it (a convolution's weight, for every image of a batch); <paramref name="reuse"/>, when large enough,
+    /// is filled instead of a new buffer. Needs <see cref="PacksB"/>.</summary>
+    internal static PackedA PackA(bool transA, int m, int k, ReadOnlySpan<float> a, int lda, float[]? reuse)
+    {
+        if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
+        int size = checked(k * PaddedRows(m) + 16);
+        float[] panels = reuse is not null && reuse.Length >= size ? reuse : GC.AllocateUninitializedArray<float>(size, pinned: true);
+        int kStep = KStep(k);
+        fixed (float* pa = a, dst0 = panels)
+        {
+            var p = new Problem(transA, false, m, 0, k, pa, lda, null, 0, null, 0, accumulate: false, prepackedA: Align64(dst0));
+            for (int pc = 0; pc < k; pc += kStep) PackA(p, 0, m, pc, Math.Min(kStep, k - pc), p.PrepackedABlock(pc, 0, 0));
+        }
+        return new PackedA(m, k, panels);
+    }
+
+    /// <summary>c = act((A·B)·scale + shift) (+ c) with both operands packed beforehand: bitwise equal to the product of
+    /// their values.</summary>
+    internal static void Multiply(PackedA a, PackedB b, Span<float> c, int ldc, bool accumulate, GemmEpilogue epilogue, bool parallel = true)
+    {
+        if (a.K != b.K) throw new ArgumentException($"Gemm: the packed A has k = {a.K}, the packed B k = {b.K}.", nameof(b));
+        if (b.Panels is null) throw new ArgumentException("Gemm: the packed B holds no panels.", nameof(b));
+        Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? a.M : b.N));
+        if (a.M == 0 || b.N == 0) return;
+        if (a.K == 0)
+        {
+            fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
+            {
+                if (!accumulate) for (int i = 0; i < a.M; i++) c.Slice(i * ldc, b.N).Clear();
+                ApplyAfterwards(c, a.M, b.N, ldc, new Epilogue(ps, pt, epilogue.Activation, epilogue.PerRow));
+            }
+            return;
+        }
+        fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
+            MultiplyPacked(false, b.TransB, a.M, b.N, a.K, default, a.K, b.Values, b.Ldb, c, ldc, accumulate,
+                new Epilogue(ps, pt, epilogue.Activation, epilogue.PerRow), parallel, b, a);
+    }
+
     private static void ApplyAfterwards(Span<float> c, int m, int n, int ldc, in Epilogue epi)
     {
         if (!epi.IsActive) return;
@@ -139,13 +178,16 @@ internal static unsafe class Gemm
 
     private static void MultiplyPacked(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
-        bool accumulate, Epilogue epi, bool parallel, PackedB? prepacked = null)
+        bool accumulate, Epilogue epi, bool parallel, PackedB? prepacked = null, PackedA? prepackedA = null)
     {
-        fixed (float* pa = a, pb = b, pc = c, pre0 = prepacked?.Panels)
+        fixed (float* pa = a, pb = b, pc = c, pre0 = prepacked?.Panels, preA0 = prepackedA?.Panels)
         {
-            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi, pre0 == null ? null : Align64(pre0));
+            var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi, pre0 == null ? null : Align64(pre0),
+                preA0 == null ? null : Align64(preA0));
             int threads = parallel && (long)m * n * k >= ParallelThreshold ? Parallelism.MaxThreads : 1;
-            bool hasValues = prepacked is null || prepacked.Values is not null;   // a packed workspace has only its panels
+            // A packed workspace has only its panels, and a packed A none of its values: the paths that read the
+            // operands unpacked (row dot products, split k) are not open to them.
+            bool hasValues = (prepacked is null || prepacked.Values is not null) && prepackedA is null;
             if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512 && hasValues)
             {
                 // A classifier's few outputs: dot products of contiguous rows, no packing (see RowDots).
@@ -195,12 +237,17 @@ internal static unsafe class Gemm
     /// <summary>One product. <see cref="Prepacked"/>, when not null, holds all of op(B) packed (<see cref="PackedB"/>); the
     /// sub-problems of <see cref="SplitK"/> leave it null and read <see cref="B"/>.</summary>
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default, float* prepacked = null)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default, float* prepacked = null,
+        float* prepackedA = null)
     {
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
-        public readonly float* A = a, B = b, C = c, Prepacked = prepacked;
+        public readonly float* A = a, B = b, C = c, Prepacked = prepacked, PrepackedA = prepackedA;
         public readonly Epilogue Epilogue = epilogue;
+
+        /// <summary>Rows ic.. of the prepacked A's k-block that starts at row <paramref name="pc"/> of op(B) (blocks end to
+        /// end, each holding all of op(A)'s row panels, m rounded up to whole panels; ic a multiple of MR).</summary>
+        public float* PrepackedABlock(int pc, int ic, int kc) => PrepackedA + (long)pc * PaddedRows(M) + (long)ic * kc;
 
         /// <summary>The prepacked k-block that starts at row <paramref name="pc"/> of op(B) (a multiple of
         /// <see cref="KStep"/>): the blocks lie end to end, each holding all panels.</summary>
@@ -216,6 +263,8 @@ internal static unsafe class Gemm
     }
 
     private static int PanelCount(int n) => (n + NR - 1) / NR;
+
+    private static int PaddedRows(int m) => (m + MR - 1) / MR * MR;
 
     /// <summary>The width of B's packed panels (NR).</summary>
     internal static int PanelWidth => NR;
@@ -381,8 +430,10 @@ internal static unsafe class Gemm
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
-                        PackA(p, ic, mc, pc, kc, pa);
-                        MacroKernel(p, kc, pa, ic, mc, block, jc, jc, jc + nc, accumulate, last);
+                        float* rowsOfA = pa;
+                        if (p.PrepackedA != null) rowsOfA = p.PrepackedABlock(pc, ic, kc);
+                        else PackA(p, ic, mc, pc, kc, pa);
+                        MacroKernel(p, kc, rowsOfA, ic, mc, block, jc, jc, jc + nc, accumulate, last);
                     }
                 }
             }
@@ -503,7 +554,9 @@ internal static unsafe class Gemm
                     {
                         int ic = i / _colChunks * _rowBlock, mc = Math.Min(_rowBlock, _p.M - ic);
                         int j0 = i % _colChunks * _colChunk, j1 = Math.Min(_p.N, j0 + _colChunk);
-                        if (packedRows != ic || packedBlock != block)
+                        float* rowsOfA = pa;
+                        if (_p.PrepackedA != null) rowsOfA = _p.PrepackedABlock(pc, ic, kc);
+                        else if (packedRows != ic || packedBlock != block)
                         {
                             PackA(_p, ic, mc, pc, kc, pa);
                             (packedRows, packedBlock) = (ic, block);
@@ -511,7 +564,7 @@ internal static unsafe class Gemm
                         // The same tile of C in the previous k-block must be summed first (taken before any of this
                         // block's, so it is finished or under way).
                         if (block > 0) WaitFor(ref _taskFinished[(block - 1) * _tasks + i], 1);
-                        MacroKernel(_p, kc, pa, ic, mc, pb, 0, j0, j1, accumulate, last);
+                        MacroKernel(_p, kc, rowsOfA, ic, mc, pb, 0, j0, j1, accumulate, last);
                         Volatile.Write(ref _taskFinished[block * _tasks + i], 1);
                         Interlocked.Increment(ref _taskDone[block]);
                     }
@@ -918,4 +971,19 @@ internal sealed class PackedB
 
     /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
     internal float[]? Panels { get; }
+}
+
+/// <summary>op(A) of products that reuse it, packed once by <see cref="Gemm.PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>: all of its k-blocks and row panels
+/// (pinned, 64-byte aligned inside), without its values.</summary>
+internal sealed class PackedA
+{
+    internal PackedA(int m, int k, float[] panels) => (M, K, Panels) = (m, k, panels);
+
+    /// <summary>Rows of op(A).</summary>
+    public int M { get; }
+
+    /// <summary>Columns of op(A).</summary>
+    public int K { get; }
+
+    internal float[] Panels { get; }
 }

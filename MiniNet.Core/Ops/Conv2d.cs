@@ -155,10 +155,17 @@ public static partial class Ops
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
         var split = ImageSplit.For(n, (long)n * columnSize);
+        // The weight is packed once for all images (on the calling thread, into its buffer).
+        PackedA? packedWeight = null;
+        if (Gemm.PacksB && n > 0)
+        {
+            packedWeight = Gemm.PackA(false, o, rows, ws, rows, t_packedWeight);
+            t_packedWeight = packedWeight.Panels;
+        }
         Parallelism.For(split.Threads, t =>
         {
             var epilogue = scale is null ? default : new GemmEpilogue(scale, shift, activation, perRow: true);
-            if (Gemm.PacksB)
+            if (packedWeight is not null)
             {
                 // Each image is unfolded straight into the product's packed layout (the same sums as unfolding, then
                 // packing: the result is bitwise the same).
@@ -168,7 +175,7 @@ public static partial class Ops
                 for (int i = split.First(t); i < split.First(t + 1); i++)
                 {
                     g.UnfoldPacked(xs.AsSpan(i * imageSize, imageSize), columns, tapRow);
-                    Gemm.Multiply(false, o, rows, ws, rows, columns, ys.AsSpan(i * o * plane, o * plane), plane,
+                    Gemm.Multiply(packedWeight, columns, ys.AsSpan(i * o * plane, o * plane), plane,
                         accumulate: false, epilogue, parallel: split.ProductsInParallel);
                 }
                 return;
@@ -187,7 +194,9 @@ public static partial class Ops
         return y;
     }
 
-    // Per-thread buffers of the forward pass: an image's columns in packed form (pinned), and one unfolded row.
+    // Per-thread buffers of the forward pass (pinned where packed): the packed weight, an image's columns in packed form,
+    // and one unfolded row.
+    [ThreadStatic] private static float[]? t_packedWeight;
     [ThreadStatic] private static float[]? t_packedColumns;
     [ThreadStatic] private static float[]? t_tapRow;
 

@@ -217,6 +217,30 @@ public class PackedBTests
             }
     }
 
+    [TestCase(9, 33, 17, false)]
+    [TestCase(64, 196, 288, false)]    // a convolution's product: weight × packed columns
+    [TestCase(300, 250, 200, true)]
+    [TestCase(1000, 1024, 600, false)] // shared between threads
+    [TestCase(1000, 1024, 600, true)]
+    public void Multiply_WithPackedAAndB_EqualsUnpackedBitwise(int m, int n, int k, bool transA)
+    {
+        int lda = (transA ? m : k) + 1, ldc = n + 2;
+        float[] a = TestData.Array((transA ? k : m) * lda, 35), b = TestData.Array(k * n, 36), c0 = TestData.Array(m * ldc, 37);
+        float[] scale = TestData.Array(m, 38), shift = TestData.Array(m, 39);
+        PackedA packedA = Gemm.PackA(transA, m, k, a, lda, reuse: null);
+        PackedB packedB = Gemm.Pack(false, k, n, b, n);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            float[] expected = (float[])c0.Clone(), actual = (float[])c0.Clone();
+            var epilogue = new GemmEpilogue(scale, shift, FusedActivation.Relu, perRow: true);
+            Gemm.Multiply(transA, false, m, n, k, a, lda, b, n, expected, ldc, accumulate, epilogue);
+            Gemm.Multiply(packedA, packedB, actual, ldc, accumulate, epilogue);
+            Assert.That(actual, Is.EqualTo(expected), $"accumulate={accumulate}");
+        }
+        // A buffer large enough is filled in place.
+        Assert.That(Gemm.PackA(transA, m, k, a, lda, packedA.Panels).Panels, Is.SameAs(packedA.Panels));
+    }
+
     [Test]
     public void Pack_CopiesTheOperand()
     {
