@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -69,6 +70,76 @@ internal static class Pooling
                 }
             }
         }
+    }
+
+    /// <summary>Whether <see cref="MaxValues"/> handles this window (2×2, stride 2, no padding, even width, Vector512).</summary>
+    public static bool HasMaxValues(PoolWindow p) => p.Kernel == 2 && p.Stride == 2 && p.Padding == 0 && p.W % 2 == 0 && Avx512F.IsSupported;
+
+    /// <summary>y = window max without the winners' indices (for a pass that nothing backpropagates through): the values
+    /// of <see cref="MaxForward"/> bitwise, in the same order of comparisons (horizontal pairs, then the two pair-maxima),
+    /// with half its stores. Only where <see cref="HasMaxValues"/>.</summary>
+    public static void MaxValues(float[] x, PoolWindow p, float[] y)
+    {
+        Debug.Assert(HasMaxValues(p));
+        int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, pairs = 2 * outPlane, ow = p.OutW;
+        if (t_pairMax is null || t_pairMax.Length < pairs + 8)
+        {
+            t_pairMax = new float[pairs + 8];
+            t_pairAt = new int[pairs + 8];
+        }
+        float[] pairMax = t_pairMax;
+        Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odds = evens + Vector512<int>.One;
+        int rangeEnd = p.Last * outPlane;
+        for (int plane = p.First; plane < p.Last; plane++)
+        {
+            int inBase = plane * inPlane, k = 0;
+            if (pairs >= 16)
+                for (; ; k += 16)
+                {
+                    if (k > pairs - 16) k = pairs - 16;   // the last block overlaps the previous one
+                    Vector512<float> lo = Vector512.LoadUnsafe(ref x[inBase + 2 * k]), hi = Vector512.LoadUnsafe(ref x[inBase + 2 * k + 16]);
+                    Vector512<float> left = Avx512F.PermuteVar16x32x2(lo, evens, hi), right = Avx512F.PermuteVar16x32x2(lo, odds, hi);
+                    Vector512.ConditionalSelect(Mask(right, left).AsSingle(), right, left).StoreUnsafe(ref pairMax[k]);
+                    if (k == pairs - 16) break;
+                }
+            else
+                for (; k < pairs; k++)
+                {
+                    float a = x[inBase + 2 * k], b = x[inBase + 2 * k + 1];
+                    pairMax[k] = Select(a, b, Mask(b, a));
+                }
+            int outBase = plane * outPlane;
+            for (int oy = 0; oy < p.OutH; oy++)
+            {
+                int upper = 2 * oy * ow, lower = upper + ow, o = outBase + oy * ow, ox = 0;
+                if (ow >= 8)
+                    for (; ; ox += 8)
+                    {
+                        if (ox > ow - 8) ox = ow - 8;
+                        LargerOfRows8(pairMax, upper + ox, lower + ox, y, o + ox);
+                        if (ox == ow - 8) break;
+                    }
+                else if (o + 8 <= rangeEnd)
+                    // A row shorter than a vector, as in MaxForward2x2Vector: eight outputs, those past the row landing on
+                    // later rows of this range, which are written afterwards.
+                    LargerOfRows8(pairMax, upper, lower, y, o);
+                else
+                    for (; ox < ow; ox++)
+                    {
+                        float u = pairMax[upper + ox], l = pairMax[lower + ox];
+                        y[o + ox] = Select(u, l, Mask(l, u));
+                    }
+            }
+        }
+    }
+
+    /// <summary>Eight outputs from o: the larger of the pair-maxima at <paramref name="upper"/> (wins ties) and <paramref name="lower"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LargerOfRows8(float[] pairMax, int upper, int lower, float[] y, int o)
+    {
+        Vector256<float> u = Vector256.LoadUnsafe(ref pairMax[upper]), l = Vector256.LoadUnsafe(ref pairMax[lower]);
+        Vector256.ConditionalSelect(Mask(l, u).AsSingle(), l, u).StoreUnsafe(ref y[o]);
     }
 
     [ThreadStatic] private static float[]? t_pairMax;

@@ -12,6 +12,13 @@ public static partial class Ops
     {
         var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "MaxPool2d");
         Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
+        if (!(Autograd.Enabled && x.RequiresGrad) && Pooling.HasMaxValues(g.Describe(0)))
+        {
+            // Nothing will backpropagate through this: the values alone (no graph is recorded).
+            float[] input = x.Storage, output = y.Storage;
+            Parallelism.For(g.Chunks, t => Pooling.MaxValues(input, g.Describe(t), output));
+            return Autograd.Record(y, "max_pool2d", [x], _ => { });
+        }
         // The winners' indices live in a pooled float buffer viewed as ints, returned once the graph is freed.
         float[] winners = BufferPool.Rent(y.Numel);
         float[] xs = x.Storage, ys = y.Storage;

@@ -21,6 +21,27 @@ public class Pool2dTests
             PoolingReference.Forward(x.ToArray(), 6, 7, 6, kernel, stride, padding, max: false), [2, 3, oh, ow], atol: 1e-6f);
     }
 
+    [TestCase(64, 32, 28, 28)]   // the benchmark CNN's first pooling: 14 outputs a row
+    [TestCase(3, 5, 14, 14)]     // 7 outputs a row: shorter than a vector
+    [TestCase(2, 3, 4, 6)]       // fewer than 16 pairs a plane
+    [TestCase(2, 3, 6, 40)]      // rows of 20 outputs: a vector and an overlapping one
+    [TestCase(1, 1, 9, 8)]       // an odd height: the last row is left out
+    public void MaxPool2d_WithoutGraph_EqualsTheRecordedPassBitwise(int n, int c, int h, int w)
+    {
+        Tensor x = TestData.Uniform([n, c, h, w], 4);
+        Span<float> v = x.Data;
+        // NaNs, ±0 ties and equal values, so that which element wins shows in the bits.
+        for (int i = 0; i < v.Length; i += 7) v[i] = float.NaN;
+        for (int i = 3; i < v.Length; i += 11) v[i] = 0f;
+        for (int i = 4; i < v.Length; i += 11) v[i] = -0f;
+        for (int i = 5; i < v.Length; i += 13) v[i] = v[i - 1];
+        x.RequiresGrad = true;
+        float[] recorded = x.MaxPool2d(2).ToArray();   // with winners, for backward
+        float[] valuesOnly;
+        using (MiniNet.Autograd.NoGrad()) valuesOnly = x.MaxPool2d(2).ToArray();
+        Assert.That(valuesOnly.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(recorded.Select(BitConverter.SingleToInt32Bits)));
+    }
+
     [Test]
     public void MaxPool2d_StrideDefaultsToKernel()
     {
