@@ -6,10 +6,13 @@ namespace MiniNet.Layers;
 /// <see cref="FrozenLinear"/>, whose weight is packed for the matrix multiply once instead of on every call, and each
 /// <see cref="Conv2d"/> with the <see cref="BatchNorm2d"/> and activation after it one <see cref="FrozenConv2d"/>.</summary>
 /// <remarks>The weights, biases and running statistics are copied when it is made: training the original model further
-/// does not change it (freeze again). Modules without parameters or buffers (activations, pooling, flatten, dropout)
-/// are run as they are. It has no parameters, always evaluates (training mode has no effect) and records no graph.
-/// The forward hooks of folded modules do not run. Its output equals the original model's evaluation-mode output up to
-/// float rounding (bitwise equal to the model's own fused inference path under <see cref="Autograd.NoGrad"/>).</remarks>
+/// does not change it (freeze again). Dropout is left out (the identity in evaluation). Other modules without
+/// parameters or buffers (activations, pooling, flatten) are shared with the model and run through their
+/// <see cref="Module.Forward"/>: no forward hooks run in a frozen model, and a custom parameter-free module whose output
+/// depends on <see cref="Module.Training"/> follows the mode the model is in. It has no parameters and records no
+/// graph. Its output equals the original model's evaluation-mode output up to float rounding, and is bitwise equal to
+/// the model's own fused inference path under <see cref="Autograd.NoGrad"/> when the model is one flat Sequential
+/// (Freeze flattens nested ones and folds across their boundaries, which the model's own path does not).</remarks>
 public sealed class FrozenSequential : Module
 {
     private readonly object[] _steps;   // FrozenLinear, FrozenConv2d or a parameter-free Module
@@ -41,8 +44,18 @@ public sealed class FrozenSequential : Module
                         nameof(x));
                 x = linear.Forward(x);
             }
-            else if (_steps[i] is FrozenConv2d conv) x = conv.Forward(x);
-            else x = ((Module)_steps[i]).Call(x);
+            else if (_steps[i] is FrozenConv2d conv)
+            {
+                try
+                {
+                    x = conv.Forward(x);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"FrozenSequential: step {i} ({conv}): {e.Message}", nameof(x), e);
+                }
+            }
+            else x = ((Module)_steps[i]).Forward(x);
         }
         return x;
     }

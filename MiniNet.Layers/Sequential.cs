@@ -100,7 +100,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
     /// weights are packed once, and Conv2d layers with the BatchNorm2d and activation after them into
     /// <see cref="FrozenConv2d"/> layers. Nested Sequentials are flattened.</summary>
     /// <exception cref="InvalidOperationException">A module is in training mode (call <see cref="Module.Eval"/> first), or
-    /// a BatchNorm1d does not normalise with running statistics.</exception>
+    /// a BatchNorm1d or BatchNorm2d does not normalise with running statistics.</exception>
     /// <exception cref="NotSupportedException">A module with parameters or buffers that cannot be folded (a BatchNorm not
     /// directly after a Dense or Conv2d, or a LayerNorm, say).</exception>
     /// <exception cref="ArgumentException">A BatchNorm's feature count differs from the outputs of the layer before it.</exception>
@@ -127,6 +127,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
                 steps.Add(new FrozenConv2d(conv.Weight, conv.Bias, scale, shift, activation, conv.Stride, conv.Padding));
                 needsMatrix.Add(false);
             }
+            else if (module is Dropout) { }   // the identity in evaluation, whatever mode the model is put in later
             else if (!module.NamedParameters().Any() && !module.NamedBuffers().Any())
             {
                 steps.Add(module);

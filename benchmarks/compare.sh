@@ -30,7 +30,7 @@ def best_eval(runs, key):
     return statistics.median(vals) if vals else float("nan")
 print(f"\n{'':<28}{'MiniNet':>12}{'PyTorch':>12}{'ratio':>8}   (medians over {rounds} alternating rounds)")
 def row(label, m, t):
-    if m != m or t != t:   # NaN: that side has no such figure
+    if m != m or t != t or t == 0:   # NaN: that side has no such figure
         print(f"{label:<28}{'-' if m != m else f'{m:,.0f}':>12}{'-' if t != t else f'{t:,.0f}':>12}{'-':>8}")
     else:
         print(f"{label:<28}{m:>12,.0f}{t:>12,.0f}{m / t:>8.2f}")

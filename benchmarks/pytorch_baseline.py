@@ -121,9 +121,11 @@ def main():
             if rate > frozen:
                 frozen, frozen_batch, frozen_name = rate, rate_batch, variant_name
         print(f"{name:<10}{train:>14,.0f}{best:>14,.0f}{best_batch:>11}{frozen:>14,.0f}  {frozen_name}")
-        results.append({"workload": name, "batch": batch, "train_images_per_s": round(train),
-                        "eval_images_per_s": round(best), "eval_batch": best_batch,
-                        "frozen_eval_images_per_s": round(frozen), "frozen_eval_batch": frozen_batch, "frozen_variant": frozen_name})
+        entry = {"workload": name, "batch": batch, "train_images_per_s": round(train),
+                 "eval_images_per_s": round(best), "eval_batch": best_batch}
+        if frozen_batch:   # some variant ran
+            entry.update({"frozen_eval_images_per_s": round(frozen), "frozen_eval_batch": frozen_batch, "frozen_variant": frozen_name})
+        results.append(entry)
     if "gemm" in only:
         print(f"\n{'GEMM (M×K·K×N)':<28}{'GFLOP/s':>10}")
         # batch 1: one torch.mm; batch 64: the products MiniNet's convolution runs, one per image (torch.bmm, each

@@ -24,7 +24,7 @@ namespace MiniNet.Kernels;
 // bitwise equal to products with the unpacked operand.
 //
 // Threads: a large product (m ≥ 4·MC and at least SharedThreshold multiply-adds) is shared: for each k-block the
-// threads pack op(B) together into one buffer, then take blocks of rows from the two ends of the list (Shared).
+// threads pack op(B) together into one buffer (unless it is prepacked), then take blocks of rows from the two ends of the list (Shared).
 // Smaller ones are cut into one contiguous part per thread (rows, or columns when n ≥ 2m), each thread packing its
 // own operands; every element of C is then summed in the same order whatever the split. When k dwarfs m and n
 // (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own buffer
@@ -133,7 +133,9 @@ internal static unsafe class Gemm
 
     /// <summary>Packs op(A) (m × k; a[p·lda + i] when <paramref name="transA"/>, a[i·lda + p] otherwise) for products
     /// that reuse it (a convolution's weight, for every image of a batch); <paramref name="reuse"/>, when large enough,
-    /// is filled instead of a new buffer. Needs <see cref="PacksB"/>.</summary>
+    /// is filled instead of a new buffer: it must be the pinned buffer of an earlier PackA or
+    /// <see cref="PackedWorkspace"/> (panels are found by aligning its address, which must not move). Needs
+    /// <see cref="PacksB"/>.</summary>
     internal static PackedA PackA(bool transA, int m, int k, ReadOnlySpan<float> a, int lda, float[]? reuse)
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
@@ -281,7 +283,9 @@ internal static unsafe class Gemm
 
     /// <summary>A pinned buffer for op(B) (k × n, untransposed) in packed form, to be filled in place (by
     /// <see cref="Layout.Im2ColPacked"/>) and multiplied by <see cref="Multiply(bool, int, int, ReadOnlySpan{float}, int, PackedB, Span{float}, int, bool, GemmEpilogue, bool)"/>
-    /// any number of times. It holds no values, so only machines where <see cref="PacksB"/> can use it.</summary>
+    /// any number of times. It holds no values, so only machines where <see cref="PacksB"/> can use it, and products
+    /// with it never take the paths that read B unpacked (row dot products, a split of k). <paramref name="reuse"/>, when
+    /// large enough, must be the pinned buffer of an earlier workspace or <see cref="PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>.</summary>
     internal static PackedB PackedWorkspace(int k, int n, float[]? reuse)
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");

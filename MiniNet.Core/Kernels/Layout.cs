@@ -92,6 +92,7 @@ internal static class Layout
     {
         int plane = outH * outW, k = channels * kernelH * kernelW;
         Debug.Assert(packed.K == k && packed.N == plane && row.Length >= plane + Gemm.PanelWidth);
+        Debug.Assert(packed.Values is null && !packed.TransB, "a workspace: a packed copy's values would go stale");
         int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KBlock(k);
         row.Slice(plane, nr).Clear();   // the last panel's padding
         fixed (float* panels0 = packed.Panels, r = row)

@@ -84,6 +84,7 @@ internal static class Pooling
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, pairs = 2 * outPlane, ow = p.OutW;
         if (t_pairMax is null || t_pairMax.Length < pairs + 8)
         {
+            // Both buffers grow together: MaxForward2x2Vector sizes them by t_pairMax alone.
             t_pairMax = new float[pairs + 8];
             t_pairAt = new int[pairs + 8];
         }

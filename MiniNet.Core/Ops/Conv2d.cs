@@ -121,6 +121,19 @@ public static partial class Ops
         return ConvForward(x, weight, g, scale.ToArray(), FoldBias(bias, scale, shift), activation);
     }
 
+    /// <summary><see cref="Conv2dAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
+    /// with no bias, the shift already folded, and the weight packed beforehand (<see cref="FrozenConv2d"/>; null where
+    /// the packed kernels do not run).</summary>
+    internal static Tensor Conv2dAffine(Tensor x, Tensor weight, PackedA? packedWeight, float[] scale, float[] shift,
+        FusedActivation activation, int stride, int padding)
+    {
+        ConvGeometry g = CheckConv("Conv2dAffine", x, weight, null, stride, padding);
+        if (Autograd.Enabled && x.RequiresGrad)
+            throw new InvalidOperationException(
+                "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");
+        return ConvForward(x, weight, g, scale, shift, activation, packedWeight);
+    }
+
     /// <summary>Validates the arguments of <paramref name="op"/> (x (N, C, H, W), weight (O, C, kH, kW), bias (O) or null)
     /// and returns the unfolding geometry.</summary>
     private static ConvGeometry CheckConv(string op, Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
@@ -147,20 +160,21 @@ public static partial class Ops
     }
 
     /// <summary>y = conv(x, W) (no bias), then act(y·scale[o] + shift[o]) per output channel when scale is not null,
-    /// applied by each image's product as it is written.</summary>
-    private static Tensor ConvForward(Tensor x, Tensor weight, ConvGeometry g, float[]? scale, float[]? shift, FusedActivation activation)
+    /// applied by each image's product as it is written. <paramref name="prepacked"/>: W packed by the caller.</summary>
+    private static Tensor ConvForward(Tensor x, Tensor weight, ConvGeometry g, float[]? scale, float[]? shift, FusedActivation activation,
+        PackedA? prepacked = null)
     {
         int n = x.Dims[0], o = weight.Dims[0];
         int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = g.Channels * g.H * g.W, columnSize = rows * plane;
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
         var split = ImageSplit.For(n, (long)n * columnSize);
-        // The weight is packed once for all images (on the calling thread, into its buffer).
-        PackedA? packedWeight = null;
-        if (Gemm.PacksB && n > 0)
+        // The weight is packed once for all images (on the calling thread, into its buffer), unless it came packed.
+        PackedA? packedWeight = prepacked;
+        if (packedWeight is null && Gemm.PacksB && n > 0)
         {
             packedWeight = Gemm.PackA(false, o, rows, ws, rows, t_packedWeight);
-            t_packedWeight = packedWeight.Panels;
+            t_packedWeight = Retained(packedWeight.Panels);
         }
         Parallelism.For(split.Threads, t =>
         {
@@ -170,7 +184,6 @@ public static partial class Ops
                 // Each image is unfolded straight into the product's packed layout (the same sums as unfolding, then
                 // packing: the result is bitwise the same).
                 PackedB columns = Gemm.PackedWorkspace(rows, plane, t_packedColumns);
-                t_packedColumns = columns.Panels;
                 float[] tapRow = t_tapRow is { } r && r.Length >= plane + Gemm.PanelWidth ? r : t_tapRow = new float[plane + Gemm.PanelWidth];
                 for (int i = split.First(t); i < split.First(t + 1); i++)
                 {
@@ -178,6 +191,7 @@ public static partial class Ops
                     Gemm.Multiply(packedWeight, columns, ys.AsSpan(i * o * plane, o * plane), plane,
                         accumulate: false, epilogue, parallel: split.ProductsInParallel);
                 }
+                t_packedColumns = Retained(columns.Panels!);
                 return;
             }
             float[] scratch = BufferPool.Rent(columnSize);
@@ -195,7 +209,13 @@ public static partial class Ops
     }
 
     // Per-thread buffers of the forward pass (pinned where packed): the packed weight, an image's columns in packed form,
-    // and one unfolded row.
+    // and one unfolded row. A pinned buffer is kept for the next call only up to RetainedFloats, so that one very large
+    // layer does not hold its buffers on every thread for good (pinned arrays cannot go to the BufferPool, whose arrays
+    // may move).
+    private const int RetainedFloats = 1 << 22;
+
+    private static float[]? Retained(float[] buffer) => buffer.Length <= RetainedFloats ? buffer : null;
+
     [ThreadStatic] private static float[]? t_packedWeight;
     [ThreadStatic] private static float[]? t_packedColumns;
     [ThreadStatic] private static float[]? t_tapRow;

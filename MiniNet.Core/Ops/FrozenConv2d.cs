@@ -1,13 +1,17 @@
+using MiniNet.Kernels;
+
 namespace MiniNet;
 
 /// <summary>An inference-only convolution whose weights are fixed when it is built:
 /// y = act((conv2d(x, W) + b)·scale[o] + shift[o]), scale and shift per output channel (a convolution followed by an
-/// evaluation-mode BatchNorm2d folds into them). Computed by <see cref="Ops.Conv2dAffine"/>, bitwise equal to it.</summary>
+/// evaluation-mode BatchNorm2d folds into them). Computed as <see cref="Ops.Conv2dAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>,
+/// bitwise equal to it, with the weight packed for the matrix multiply once.</summary>
 /// <remarks>A snapshot, like <see cref="FrozenLinear"/>: the weight is copied, so later changes to the tensors it was built
 /// from do not reach it. It records no graph: inputs that require grad are refused while gradient recording is on.</remarks>
 public sealed class FrozenConv2d
 {
     private readonly Tensor _weight;
+    private readonly PackedA? _packed;   // null where the packed kernels do not run
     private readonly float[] _scale, _shift;
 
     /// <summary>Freezes y = act((conv2d(x, W, stride, padding) + b)·scale + shift).</summary>
@@ -32,9 +36,11 @@ public sealed class FrozenConv2d
             throw new ArgumentException($"FrozenConv2d: scale and shift need {o} values each, got {scale.Length} and {shift.Length}.");
         if (!Enum.IsDefined(activation))
             throw new ArgumentOutOfRangeException(nameof(activation), activation, "FrozenConv2d: unknown activation.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "FrozenConv2d: stride must be at least 1.");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "FrozenConv2d: padding must be non-negative.");
         _weight = weight.Clone();
+        if (Gemm.PacksB && _weight.Numel > 0)
+            _packed = Gemm.PackA(false, o, _weight.Numel / o, _weight.Data, _weight.Numel / o, reuse: null);
         _scale = scale.ToArray();
         _shift = Ops.FoldBias(bias, scale, shift);
         (Activation, Stride, Padding) = (activation, stride, padding);
@@ -58,7 +64,7 @@ public sealed class FrozenConv2d
     /// <summary>y for x (N, C, H, W).</summary>
     /// <exception cref="ArgumentException">x is not (N, <see cref="InChannels"/>, H, W), or smaller than the kernel.</exception>
     /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
-    public Tensor Forward(Tensor x) => x.Conv2dAffine(_weight, null, _scale, _shift, Activation, Stride, Padding);
+    public Tensor Forward(Tensor x) => Ops.Conv2dAffine(x, _weight, _packed, _scale, _shift, Activation, Stride, Padding);
 
     /// <inheritdoc/>
     public override string ToString() =>

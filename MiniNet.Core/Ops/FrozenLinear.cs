@@ -54,7 +54,7 @@ public sealed class FrozenLinear
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank < 1 || x.Dims[^1] != InFeatures)
-            throw new ArgumentException($"FrozenLinear: expects x of shape (N, {InFeatures}), got {Shapes.Format(x.Dims)}.", nameof(x));
+            throw new ArgumentException($"FrozenLinear: expects x of shape (…, {InFeatures}), got {Shapes.Format(x.Dims)}.", nameof(x));
         if (Autograd.Enabled && x.RequiresGrad)
             throw new InvalidOperationException(
                 "FrozenLinear is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");

@@ -14,7 +14,8 @@ public static partial class Ops
         Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
         if (!(Autograd.Enabled && x.RequiresGrad) && Pooling.HasMaxValues(g.Describe(0)))
         {
-            // Nothing will backpropagate through this: the values alone (no graph is recorded).
+            // Nothing will backpropagate through this: the values alone. Record attaches no node here (recording is off
+            // or x needs no gradient); it is called for its anomaly-detection check of the output.
             float[] input = x.Storage, output = y.Storage;
             Parallelism.For(g.Chunks, t => Pooling.MaxValues(input, g.Describe(t), output));
             return Autograd.Record(y, "max_pool2d", [x], _ => { });

@@ -9,11 +9,11 @@ public class FreezeTests
 {
     private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 
-    /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
     /// <summary>Input of <paramref name="batch"/> rows: (batch, inFeatures), or (batch, 1, 28, 28) images when inFeatures is 0.</summary>
     private static Tensor Input(int batch, int inFeatures, int seed) =>
         inFeatures == 0 ? Tensor.Randn([batch, 1, 28, 28], seed: seed) : Tensor.Randn([batch, inFeatures], seed: seed);
 
+    /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
     private static Sequential Trained(int inFeatures, params Module[] modules)
     {
         var model = new Sequential(modules);
@@ -102,6 +102,31 @@ public class FreezeTests
     }
 
     [Test]
+    public void Frozen_StaysAnEvaluationSnapshot_WhenTheModelGoesBackToTraining()
+    {
+        Rng.ManualSeed(17);
+        Sequential model = Trained(0, new Conv2d(1, 4, 3, padding: 1, bias: false), new BatchNorm2d(4), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Dropout(0.5f), new Dense(4 * 14 * 14, 8, bias: false), new BatchNorm1d(8), new ReLU(), new Dense(8, 4));
+        FrozenSequential frozen = model.Freeze();
+        var x = Input(5, 0, 18);
+        float[] before;
+        using (Autograd.NoGrad()) before = frozen.Forward(x).ToArray();
+        int hookRuns = 0;
+        using var hook = model[3].RegisterForwardHook((_, _, _) => hookRuns++);
+
+        model.Train();   // Dropout and BatchNorm in training mode now; the weights move
+        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.5f);
+        model.Forward(Input(16, 0, 19)).CrossEntropy(Enumerable.Range(0, 16).Select(i => i % 4).ToArray()).Backward();
+        optimizer.Step();
+
+        using var noGrad = Autograd.NoGrad();
+        Assert.That(Bits(frozen.Forward(x).ToArray()), Is.EqualTo(Bits(before)), "first call");
+        Assert.That(Bits(frozen.Forward(x).ToArray()), Is.EqualTo(Bits(before)), "second call: no dropout");
+        Assert.That(hookRuns, Is.EqualTo(1), "the model's hook ran in its own forward pass only");
+        Assert.That(frozen.Steps.OfType<Dropout>(), Is.Empty);
+    }
+
+    [Test]
     public void Freeze_RefusesWhatItCannotFold_NamingTheModule()
     {
         var training = new Sequential(new Dense(4, 3), new ReLU());
@@ -138,8 +163,12 @@ public class FreezeTests
         var model = new Sequential(new Dense(6, 5, bias: false), new BatchNorm1d(5), new ReLU(), new Dense(5, 2));
         model.Eval();
         FrozenSequential frozen = model.Freeze();
-        Assert.That(Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([3, 7])))!.Message, Does.Contain("(N, 6)").And.Contain("(3, 7)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([3, 7])))!.Message, Does.Contain("(…, 6)").And.Contain("(3, 7)"));
         Assert.That(Assert.Throws<ArgumentException>(() => frozen.Forward(Tensor.Zeros([3, 4, 6])))!.Message, Does.Contain("BatchNorm1d").And.Contain("(3, 4, 6)"));
+        var conv = new Sequential(new Conv2d(2, 3, 3, bias: false), new BatchNorm2d(3), new ReLU());
+        conv.Eval();
+        Assert.That(Assert.Throws<ArgumentException>(() => conv.Freeze().Forward(Tensor.Zeros([1, 5, 8, 8])))!.Message,
+            Does.StartWith("FrozenSequential: step 0 (FrozenConv2d(2 → 3").And.Contain("has 5 channels"));
         var x = Tensor.Randn([3, 6], seed: 16);
         x.RequiresGrad = true;
         Assert.That(Assert.Throws<InvalidOperationException>(() => frozen.Forward(x))!.Message, Does.Contain("NoGrad"));

@@ -86,17 +86,21 @@ public class InferenceFusionTests
     public void FusedConvolution_IsUsed_AndAHookTurnsItOff()
     {
         Rng.ManualSeed(9);
-        var model = new Sequential(new Conv2d(3, 8, 3, padding: 1, bias: false), new BatchNorm2d(8), new ReLU());
+        var model = new Sequential(new Conv2d(3, 8, 3, padding: 1), new BatchNorm2d(8), new ReLU());
         model.Eval();
         var x = Tensor.Randn([4, 3, 6, 6], seed: 15);
-        // The fused op applies the running statistics' affine map, so its output differs from the two-pass chain in the
-        // last bit somewhere; equal bits everywhere would mean the chain ran.
+        // With a bias, the fused op folds it into the shift (one rounding fewer than adding it, then normalising), so its
+        // output differs from the chain's in the last bit somewhere: equal bits everywhere would mean the chain ran.
         float[] scale = new float[8], shift = new float[8];
         ((BatchNorm2d)model[1]).TryGetInferenceAffine(scale, shift);
         var conv = (Conv2d)model[0];
         using var noGrad = Autograd.NoGrad();
-        float[] direct = x.Conv2dAffine(conv.Weight, null, scale, shift, FusedActivation.Relu, 1, 1).ToArray();
+        float[] direct = x.Conv2dAffine(conv.Weight, conv.Bias, scale, shift, FusedActivation.Relu, 1, 1).ToArray();
         Assert.That(model.Forward(x).ToArray(), Is.EqualTo(direct), "Sequential ran Conv2dAffine");
+        model.FuseForInference = false;
+        Assert.That(model.Forward(x).ToArray().Zip(direct).Any(p => p.First != p.Second), Is.True,
+            "the unfused chain rounds differently: the check above can tell them apart");
+        model.FuseForInference = true;
         float[]? seen = null;
         using (model[1].RegisterForwardHook((_, _, output) => seen = output.ToArray()))
             model.Forward(x);

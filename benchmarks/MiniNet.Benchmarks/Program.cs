@@ -47,7 +47,7 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
 
     model.Eval();
     (double bestEval, int bestBatch) = BestEval(model);
-    // The deployment path: a frozen snapshot with prepacked weights (models it cannot fold, the cnn's convolutions, skip it).
+    // The deployment path: a frozen snapshot with prepacked weights (a model Freeze cannot fold would skip it).
     FrozenSequential? frozen = null;
     try { frozen = model.Freeze(); }
     catch (NotSupportedException) { }

@@ -134,16 +134,19 @@ public class GemmTests
     [TestCaseSource(nameof(EpilogueCases))]
     public void Multiply_WithPerRowEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, FusedActivation act)
     {
-        // A convolution's product: op(A) = the weights (rows = output channels), B untransposed (the unfolded image).
+        // A convolution's product: op(A) = the weights (rows = output channels), B untransposed (the unfolded image);
+        // B transposed too, for the narrow row-dot-product path.
         int ldc = n + 3;
         float[] a = TestData.Array(m * k, 30), b = TestData.Array(k * n, 31);
         float[] scale = TestData.Array(m, 32), shift = TestData.Array(m, 33);
         float[] c0 = TestData.Array(m * ldc, 34);
+        foreach (bool transB in new[] { false, true })
         foreach (bool accumulate in new[] { false, true })
         {
             float[] fast = (float[])c0.Clone(), expected = (float[])c0.Clone();
-            Gemm.Multiply(false, false, m, n, k, a, k, b, n, fast, ldc, accumulate, new GemmEpilogue(scale, shift, act, perRow: true));
-            GemmReference.Multiply(false, false, m, n, k, a, k, b, n, expected, ldc, accumulate);
+            int ldb = transB ? k : n;
+            Gemm.Multiply(false, transB, m, n, k, a, k, b, ldb, fast, ldc, accumulate, new GemmEpilogue(scale, shift, act, perRow: true));
+            GemmReference.Multiply(false, transB, m, n, k, a, k, b, ldb, expected, ldc, accumulate);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
                 {
@@ -155,7 +158,7 @@ public class GemmTests
                         _ => v,
                     };
                 }
-            TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"accumulate={accumulate}");
+            TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"transB={transB}, accumulate={accumulate}");
         }
     }
 
