@@ -16,16 +16,7 @@ public class FreezeTests
     /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
     private static Sequential Trained(int inFeatures, params Module[] modules)
     {
-        var model = new Sequential(modules);
-        var x = Input(64, inFeatures, 5) * 3f + 1f;
-        int[] y = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
-        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
-        for (int step = 0; step < 3; step++)
-        {
-            optimizer.ZeroGrad();
-            model.Forward(x).CrossEntropy(y).Backward();
-            optimizer.Step();
-        }
+        Sequential model = InferenceFusionTests.TrainedOn(Input(64, inFeatures, 5) * 3f + 1f, 3, modules);
         model.Eval();
         return model;
     }

@@ -8,13 +8,17 @@ namespace MiniNet.Tests.Layers;
 public class InferenceFusionTests
 {
     /// <summary>A model trained for a few steps, so that the running statistics and γ, β are far from their defaults.</summary>
-    private static Sequential Trained(params Module[] modules)
+    private static Sequential Trained(params Module[] modules) =>
+        TrainedOn(Tensor.Randn([64, modules.OfType<Dense>().First().InFeatures], seed: 5) * 3f + 1f, 5, modules);
+
+    /// <summary><paramref name="modules"/> as a Sequential trained for <paramref name="steps"/> SGD steps on the batch
+    /// <paramref name="x"/> (4 classes), left in training mode.</summary>
+    internal static Sequential TrainedOn(Tensor x, int steps, params Module[] modules)
     {
         var model = new Sequential(modules);
-        var x = Tensor.Randn([64, modules.OfType<Dense>().First().InFeatures], seed: 5) * 3f + 1f;
-        int[] y = Enumerable.Range(0, 64).Select(i => i % 4).ToArray();
+        int[] y = Enumerable.Range(0, x.Shape[0]).Select(i => i % 4).ToArray();
         var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
-        for (int step = 0; step < 5; step++)
+        for (int step = 0; step < steps; step++)
         {
             optimizer.ZeroGrad();
             model.Forward(x).CrossEntropy(y).Backward();
@@ -67,16 +71,7 @@ public class InferenceFusionTests
     public void FusedConvolution_EqualsUnfused(string name, Func<Module[]> build)
     {
         Rng.ManualSeed(8);
-        var model = new Sequential(build());
-        var x = Tensor.Randn([40, 3, 6, 6], seed: 13) * 3f + 1f;
-        int[] y = Enumerable.Range(0, 40).Select(i => i % 4).ToArray();
-        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.1f, momentum: 0.9f);
-        for (int step = 0; step < 5; step++)
-        {
-            optimizer.ZeroGrad();
-            model.Forward(x).CrossEntropy(y).Backward();
-            optimizer.Step();
-        }
+        Sequential model = TrainedOn(Tensor.Randn([40, 3, 6, 6], seed: 13) * 3f + 1f, 5, build());
         model.Eval();
         var (fused, unfused) = BothWays(model, Tensor.Randn([9, 3, 6, 6], seed: 14) * 2f);
         TensorAssert.Close(fused, unfused, atol: 1e-4f, rtol: 1e-4f, what: name);

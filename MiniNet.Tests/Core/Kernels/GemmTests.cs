@@ -103,6 +103,13 @@ public class GemmTests
                 yield return new TestCaseData(s[0], s[1], s[2], act).SetArgDisplayNames($"{s[0]}x{s[1]}x{s[2]}", act.ToString());
     }
 
+    private static float Activated(float v, FusedActivation act) => act switch
+    {
+        FusedActivation.Relu => MathF.Max(v, 0f),
+        FusedActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+        _ => v,
+    };
+
     [TestCaseSource(nameof(EpilogueCases))]
     public void Multiply_WithEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, FusedActivation act)
     {
@@ -117,15 +124,7 @@ public class GemmTests
             GemmReference.Multiply(false, true, m, n, k, a, k, b, k, expected, ldc, accumulate);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
-                {
-                    float v = expected[i * ldc + j] * scale[j] + shift[j];
-                    expected[i * ldc + j] = act switch
-                    {
-                        FusedActivation.Relu => MathF.Max(v, 0f),
-                        FusedActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
-                        _ => v,
-                    };
-                }
+                    expected[i * ldc + j] = Activated(expected[i * ldc + j] * scale[j] + shift[j], act);
             // The padding columns between rows (j ≥ n) must be untouched.
             TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"accumulate={accumulate}");
         }
@@ -149,15 +148,7 @@ public class GemmTests
             GemmReference.Multiply(false, transB, m, n, k, a, k, b, ldb, expected, ldc, accumulate);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
-                {
-                    float v = expected[i * ldc + j] * scale[i] + shift[i];
-                    expected[i * ldc + j] = act switch
-                    {
-                        FusedActivation.Relu => MathF.Max(v, 0f),
-                        FusedActivation.Sigmoid => 1f / (1f + MathF.Exp(-v)),
-                        _ => v,
-                    };
-                }
+                    expected[i * ldc + j] = Activated(expected[i * ldc + j] * scale[i] + shift[i], act);
             TensorAssert.Close(fast, expected, atol: 1e-4f * MathF.Max(1f, MathF.Sqrt(k / 100f)), rtol: 1e-4f, what: $"transB={transB}, accumulate={accumulate}");
         }
     }
