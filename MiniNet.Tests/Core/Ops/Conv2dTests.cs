@@ -148,6 +148,8 @@ public class Conv2dTests
     [TestCase(2, 4, 5, 5, 3, 1, 1, 0)]
     [TestCase(2, 1, 28, 28, 8, 5, 2, 2)]
     [TestCase(2, 3, 40, 60, 6, 3, 1, 1)]     // 2400 positions: more than one NC block of columns
+    [TestCase(2, 3, 9, 7, 4, 5, 1, 2)]       // "same" 5×5: shifts of two rows and two columns, rows of 7
+    [TestCase(3, 2, 5, 3, 2, 3, 1, 1)]       // "same" on a 3-wide image
     public void Conv2d_UnfoldingIntoPackedPanels_EqualsUnfoldingThenMultiplyingBitwise(int n, int c, int h, int w, int o, int k, int stride, int padding)
     {
         Tensor x = TestData.Uniform([n, c, h, w], 19), weight = TestData.Uniform([o, c, k, k], 20);
@@ -161,5 +163,22 @@ public class Conv2dTests
                 accumulate: false, parallel: n == 1);
         }
         Assert.That(y.ToArray(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Conv2d_SameConvolutionsOfDifferentGeometries_OneAfterAnother_MatchDirectLoops()
+    {
+        // The "same" unfold keeps per-thread margins and masks for the last geometry: alternating geometries must remake them.
+        (int C, int H, int W, int K, int P)[] layers = [(3, 14, 14, 3, 1), (2, 9, 7, 5, 2), (3, 14, 14, 3, 1), (4, 6, 6, 1, 0), (2, 9, 7, 5, 2)];
+        foreach (var (c, h, w, k, p) in layers)
+        {
+            Tensor x = TestData.Uniform([2, c, h, w], 21 + h), weight = TestData.Uniform([5, c, k, k], 22 + k);
+            x.Data[3] = float.NaN;   // copied through as it is
+            float[] expected = ConvReference.Forward(x.ToArray(), 2, c, h, w, weight.ToArray(), 5, k, k, null, 1, p, out int oh, out int ow);
+            float[] actual = x.Conv2d(weight, null, 1, p).ToArray();
+            Assert.That(actual.Select(float.IsNaN), Is.EqualTo(expected.Select(float.IsNaN)), $"{c}x{h}x{w}, {k}x{k}: NaNs");
+            TensorAssert.Close(actual.Select(v => float.IsNaN(v) ? 0f : v).ToArray(), expected.Select(v => float.IsNaN(v) ? 0f : v).ToArray(),
+                atol: 1e-5f, rtol: 1e-4f, what: $"{c}x{h}x{w}, {k}x{k}");
+        }
     }
 }
