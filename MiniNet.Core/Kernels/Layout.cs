@@ -42,11 +42,41 @@ internal static class Layout
         int stride, int padding, int outH, int outW, Span<float> columns, int rowStride)
     {
         int plane = outH * outW;
+        if (stride == 1 && outH == height && outW == width && Vector256.IsHardwareAccelerated)
+        {
+            SameTaps(image, channels, height, width, kernelH, kernelW, padding, columns, rowStride);
+            return;
+        }
         for (int c = 0; c < channels; c++)
             for (int i = 0; i < kernelH; i++)
                 for (int j = 0; j < kernelW; j++)
                     Tap(image.Slice(c * height * width, height * width), height, width, i, j, stride, padding, outH, outW,
                         columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane));
+    }
+
+    /// <summary><see cref="Im2Col"/> for a "same" stride-1 convolution, as <see cref="SameTapsPacked"/> but into rows.</summary>
+    private static unsafe void SameTaps(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
+        int padding, Span<float> columns, int rowStride)
+    {
+        int plane = height * width, span = (plane + 7) / 8 * 8, whole = plane / 8 * 8;
+        (float[] padded, int[] masks, int margin) = SameTapBuffers(height, width, kernelW, padding, span);
+        fixed (float* pad = padded, src = image, cols = columns)
+        fixed (int* mask0 = masks)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                Buffer.MemoryCopy(src + (long)c * plane, pad + margin, (long)plane * sizeof(float), (long)plane * sizeof(float));
+                for (int i = 0; i < kernelH; i++)
+                    for (int j = 0; j < kernelW; j++)
+                    {
+                        float* from = pad + margin + (i - padding) * width + (j - padding), dst = cols + (long)((c * kernelH + i) * kernelW + j) * rowStride;
+                        int* mask = mask0 + j * span;
+                        int v = 0;
+                        for (; v < whole; v += 8) Vector256.Store(Vector256.Load(from + v) & Vector256.Load(mask + v).AsSingle(), dst + v);
+                        for (; v < plane; v++) dst[v] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(from[v]) & mask[v]);
+                    }
+            }
+        }
     }
 
     /// <summary>One row of <see cref="Im2Col"/>, for kernel tap (i, j) of one channel: row[oy·oW + ox] = src[oy·s − p + i,
@@ -127,24 +157,10 @@ internal static class Layout
     private static unsafe void SameTapsPacked(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
         int padding, float* dst0, int nr, int panels, int kStep)
     {
-        int plane = height * width, span = panels * nr, margin = padding * width + padding, k = channels * kernelH * kernelW;
-        int paddedLength = 2 * margin + span, maskLength = kernelW * span;
-        // The margins and masks depend on the geometry only: made again when it changes (one layer after another).
-        var geometry = (height, width, kernelW, padding, nr);
-        if (t_tapGeometry != geometry || t_paddedPlane is null || t_columnMasks is null)
-        {
-            t_paddedPlane = new float[paddedLength];
-            t_columnMasks = new int[maskLength];
-            for (int j = 0; j < kernelW; j++)
-                for (int pos = 0, dx = j - padding; pos < span; pos++)
-                {
-                    int x = pos % width + dx;
-                    t_columnMasks[j * span + pos] = pos < plane && (uint)x < (uint)width ? -1 : 0;
-                }
-            t_tapGeometry = geometry;
-        }
-        fixed (float* pad = t_paddedPlane)
-        fixed (int* mask0 = t_columnMasks)
+        int plane = height * width, span = panels * nr, k = channels * kernelH * kernelW;
+        (float[] padded, int[] masks, int margin) = SameTapBuffers(height, width, kernelW, padding, span);
+        fixed (float* pad = padded)
+        fixed (int* mask0 = masks)
         fixed (float* src = image)
         {
             for (int c = 0; c < channels; c++)
@@ -165,11 +181,35 @@ internal static class Layout
         }
     }
 
-    // Per thread: a channel plane with zero margins (only the plane between them is ever written) and the column masks,
-    // for the geometry they were made for.
-    [ThreadStatic] private static float[]? t_paddedPlane;
-    [ThreadStatic] private static int[]? t_columnMasks;
-    [ThreadStatic] private static (int, int, int, int, int) t_tapGeometry;
+    /// <summary>This thread's buffers for the "same" unfolds: a channel plane with zero margins of p·W + p (only the plane
+    /// between them is ever written), and per column shift a mask of <paramref name="span"/> positions (all ones where
+    /// the shifted column stays in its row and the position is in the plane). They depend on the geometry only, so
+    /// they are made again only when it changes (one layer after another).</summary>
+    private static (float[] Padded, int[] Masks, int Margin) SameTapBuffers(int height, int width, int kernelW, int padding, int span)
+    {
+        int plane = height * width, margin = padding * width + padding;
+        var geometry = (height, width, kernelW, padding, span);
+        var cache = t_sameTaps ??= new SameTapEntry[SameTapCacheSize];
+        for (int e = 0; e < cache.Length; e++)
+            if (cache[e] is { } hit && hit.Geometry == geometry) return (hit.Padded, hit.Masks, margin);
+        var entry = new SameTapEntry(geometry, new float[2 * margin + span], new int[kernelW * span]);
+        for (int j = 0; j < kernelW; j++)
+            for (int pos = 0, dx = j - padding; pos < span; pos++)
+            {
+                int x = pos % width + dx;
+                entry.Masks[j * span + pos] = pos < plane && (uint)x < (uint)width ? -1 : 0;
+            }
+        cache[t_sameTapNext] = entry;   // replaces the oldest: a network's layers each keep theirs, forward and backward
+        t_sameTapNext = (t_sameTapNext + 1) % cache.Length;
+        return (entry.Padded, entry.Masks, margin);
+    }
+
+    private sealed record SameTapEntry((int, int, int, int, int) Geometry, float[] Padded, int[] Masks);
+
+    private const int SameTapCacheSize = 16;
+
+    [ThreadStatic] private static SameTapEntry[]? t_sameTaps;
+    [ThreadStatic] private static int t_sameTapNext;
 
     /// <summary>A "same" stride-1 tap: destination[y, x] = source[y + dy, x + dx], 0 outside. The rows that stay inside
     /// form one contiguous block of the source, copied at once; only the columns that wrapped into a neighbouring row

@@ -1,0 +1,45 @@
+using MiniNet.Kernels;
+using MiniNet.Tests.Support;
+
+namespace MiniNet.Tests.Core.Kernels;
+
+/// <summary>Layout.Im2Col (the "same" stride-1 fast path and the general one) against the definition, element by element.</summary>
+[TestFixture]
+public class UnfoldTests
+{
+    [TestCase(3, 14, 14, 3, 1, 1)]   // "same": shifted, masked copies of the plane
+    [TestCase(2, 9, 7, 5, 1, 2)]     // "same" 5×5 on rows of 7, a plane that is not a whole number of vectors
+    [TestCase(1, 3, 3, 3, 1, 1)]     // "same" on a plane smaller than a vector
+    [TestCase(4, 6, 6, 1, 1, 0)]     // 1×1
+    [TestCase(2, 9, 8, 3, 2, 1)]     // stride 2: the general path
+    [TestCase(2, 7, 6, 3, 1, 0)]     // no padding: the general path
+    public void Im2Col_MatchesTheDefinitionBitwise(int c, int h, int w, int k, int stride, int padding)
+    {
+        int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1, plane = oh * ow, rowStride = plane + 5;
+        float[] image = TestData.Array(c * h * w, 40);
+        image[1] = float.NaN;
+        image[2] = -0f;
+        float[] columns = Enumerable.Repeat(7f, c * k * k * rowStride).ToArray();   // the slack between rows stays 7
+        foreach (int pass in new[] { 0, 1 })   // twice: the second reuses the per-thread buffers
+        {
+            Layout.Im2Col(image, c, h, w, k, k, stride, padding, oh, ow, columns, rowStride);
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++)
+                    {
+                        int row = (ch * k + i) * k + j;
+                        for (int oy = 0; oy < oh; oy++)
+                            for (int ox = 0; ox < ow; ox++)
+                            {
+                                int y = oy * stride - padding + i, x = ox * stride - padding + j;
+                                float expected = (uint)y < (uint)h && (uint)x < (uint)w ? image[(ch * h + y) * w + x] : 0f;
+                                float actual = columns[row * rowStride + oy * ow + ox];
+                                Assert.That(BitConverter.SingleToInt32Bits(actual), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)),
+                                    $"pass {pass}, row {row}, ({oy}, {ox})");
+                            }
+                        for (int s = plane; s < rowStride && row * rowStride + s < columns.Length; s++)
+                            Assert.That(columns[row * rowStride + s], Is.EqualTo(7f), $"slack after row {row}");
+                    }
+        }
+    }
+}
