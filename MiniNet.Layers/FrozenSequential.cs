@@ -36,26 +36,24 @@ public sealed class FrozenSequential : Module
         ArgumentNullException.ThrowIfNull(x);
         for (int i = 0; i < _steps.Length; i++)
         {
-            if (_steps[i] is FrozenLinear linear)
+            if (_steps[i] is FrozenLinear linear && _needsMatrix[i] && x.Rank != 2)
+                throw new ArgumentException(
+                    $"FrozenSequential: step {i} ({linear}) folds a BatchNorm1d, which needs (N, {linear.InFeatures}) input here, got {Shapes.Format(x.Shape)}.",
+                    nameof(x));
+            try
             {
-                if (_needsMatrix[i] && x.Rank != 2)
-                    throw new ArgumentException(
-                        $"FrozenSequential: step {i} ({linear}) folds a BatchNorm1d, which needs (N, {linear.InFeatures}) input here, got {Shapes.Format(x.Shape)}.",
-                        nameof(x));
-                x = linear.Forward(x);
+                x = _steps[i] switch
+                {
+                    FrozenLinear l => l.Forward(x),
+                    FrozenConv2d c => c.Forward(x),
+                    _ => ((Module)_steps[i]).Forward(x),
+                };
             }
-            else if (_steps[i] is FrozenConv2d conv)
+            catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
             {
-                try
-                {
-                    x = conv.Forward(x);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new ArgumentException($"FrozenSequential: step {i} ({conv}): {e.Message}", nameof(x), e);
-                }
+                // A shape error from inside a step: say which step (steps count after folding, see Steps).
+                throw new ArgumentException($"FrozenSequential: step {i} ({_steps[i]}): {e.Message}", nameof(x), e);
             }
-            else x = ((Module)_steps[i]).Forward(x);
         }
         return x;
     }

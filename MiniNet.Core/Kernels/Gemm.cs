@@ -277,6 +277,12 @@ internal static unsafe class Gemm
     /// <summary>The first 64-byte boundary at or after <paramref name="p"/>: where a packed buffer's panels start.</summary>
     internal static float* Aligned(float* p) => Align64(p);
 
+    /// <summary>The index in a pinned packed buffer where its panels start (for tests and tools that read it as an array).</summary>
+    internal static int PanelStart(float[] pinned)
+    {
+        fixed (float* p = pinned) return (int)(Align64(p) - p);
+    }
+
     /// <summary>Whether products read a <see cref="PackedB"/>'s panels (the packed kernels run on this machine); otherwise
     /// only its values are used.</summary>
     internal static bool PacksB => s_avx256;

@@ -42,7 +42,7 @@ internal static class Layout
         int stride, int padding, int outH, int outW, Span<float> columns, int rowStride)
     {
         int plane = outH * outW;
-        if (stride == 1 && outH == height && outW == width && Vector256.IsHardwareAccelerated)
+        if (IsSame(stride, padding, kernelH, kernelW, height, width, outH, outW) && Vector256.IsHardwareAccelerated)
         {
             SameTaps(image, channels, height, width, kernelH, kernelW, padding, columns, rowStride);
             return;
@@ -54,12 +54,18 @@ internal static class Layout
                         columns.Slice(((c * kernelH + i) * kernelW + j) * rowStride, plane));
     }
 
+    /// <summary>A "same" stride-1 convolution: output as large as the input, kernel 2p + 1 both ways (so every tap's
+    /// shift lies within the zero margins of <see cref="SameTapBuffers"/>).</summary>
+    private static bool IsSame(int stride, int padding, int kernelH, int kernelW, int height, int width, int outH, int outW) =>
+        stride == 1 && kernelH == 2 * padding + 1 && kernelW == kernelH && outH == height && outW == width;
+
     /// <summary><see cref="Im2Col"/> for a "same" stride-1 convolution, as <see cref="SameTapsPacked"/> but into rows.</summary>
     private static unsafe void SameTaps(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
         int padding, Span<float> columns, int rowStride)
     {
-        int plane = height * width, span = (plane + 7) / 8 * 8, whole = plane / 8 * 8;
-        (float[] padded, int[] masks, int margin) = SameTapBuffers(height, width, kernelW, padding, span);
+        int plane = height * width, whole = plane / 8 * 8, k = channels * kernelH * kernelW;
+        Debug.Assert(image.Length >= channels * plane && rowStride >= plane && (k == 0 || columns.Length >= (long)(k - 1) * rowStride + plane));
+        (float[] padded, int[] masks, int margin, int span) = SameTapBuffers(height, width, kernelW, padding);
         fixed (float* pad = padded, src = image, cols = columns)
         fixed (int* mask0 = masks)
         {
@@ -125,7 +131,7 @@ internal static class Layout
         Debug.Assert(packed.K == k && packed.N == plane && row.Length >= plane + Gemm.PanelWidth);
         Debug.Assert(packed.Values is null && !packed.TransB, "a workspace: a packed copy's values would go stale");
         int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KBlock(k);
-        if (stride == 1 && outH == height && outW == width && nr % 8 == 0)
+        if (IsSame(stride, padding, kernelH, kernelW, height, width, outH, outW) && nr % 8 == 0)
         {
             fixed (float* panels0 = packed.Panels)
                 SameTapsPacked(image, channels, height, width, kernelH, kernelW, padding, Gemm.Aligned(panels0), nr, panels, kStep);
@@ -157,8 +163,9 @@ internal static class Layout
     private static unsafe void SameTapsPacked(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
         int padding, float* dst0, int nr, int panels, int kStep)
     {
-        int plane = height * width, span = panels * nr, k = channels * kernelH * kernelW;
-        (float[] padded, int[] masks, int margin) = SameTapBuffers(height, width, kernelW, padding, span);
+        int plane = height * width, k = channels * kernelH * kernelW;
+        Debug.Assert(image.Length >= channels * plane && panels * nr == SameTapSpan(plane));
+        (float[] padded, int[] masks, int margin, int span) = SameTapBuffers(height, width, kernelW, padding);
         fixed (float* pad = padded)
         fixed (int* mask0 = masks)
         fixed (float* src = image)
@@ -181,35 +188,55 @@ internal static class Layout
         }
     }
 
+    /// <summary>Positions per mask row: the plane rounded up to whole GEMM panels (a multiple of 8), so that the packed
+    /// unfold and the unfold into rows share one entry per geometry.</summary>
+    private static int SameTapSpan(int plane) => (plane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth;
+
     /// <summary>This thread's buffers for the "same" unfolds: a channel plane with zero margins of p·W + p (only the plane
-    /// between them is ever written), and per column shift a mask of <paramref name="span"/> positions (all ones where
-    /// the shifted column stays in its row and the position is in the plane). They depend on the geometry only, so
-    /// they are made again only when it changes (one layer after another).</summary>
-    private static (float[] Padded, int[] Masks, int Margin) SameTapBuffers(int height, int width, int kernelW, int padding, int span)
+    /// between them is ever written), and per column shift a mask of span positions (all ones where the shifted column
+    /// stays in its row and the position is in the plane). They depend on the geometry only, so they are kept per
+    /// thread for the geometries in use (the least recently used goes first); buffers above <see cref="SameTapCachedFloats"/>
+    /// are made for the call and not kept.</summary>
+    private static (float[] Padded, int[] Masks, int Margin, int Span) SameTapBuffers(int height, int width, int kernelW, int padding)
     {
-        int plane = height * width, margin = padding * width + padding;
-        var geometry = (height, width, kernelW, padding, span);
+        int plane = height * width, margin = padding * width + padding, span = SameTapSpan(plane);
+        var geometry = (height, width, kernelW, padding);
         var cache = t_sameTaps ??= new SameTapEntry[SameTapCacheSize];
+        long now = ++t_sameTapClock;
+        int oldest = 0;
         for (int e = 0; e < cache.Length; e++)
-            if (cache[e] is { } hit && hit.Geometry == geometry) return (hit.Padded, hit.Masks, margin);
-        var entry = new SameTapEntry(geometry, new float[2 * margin + span], new int[kernelW * span]);
+        {
+            if (cache[e] is { } hit && hit.Geometry == geometry)
+            {
+                hit.LastUse = now;
+                return (hit.Padded, hit.Masks, margin, span);
+            }
+            if (cache[e] is null || cache[e]!.LastUse < cache[oldest]!.LastUse) oldest = e;
+            if (cache[e] is null) break;
+        }
+        var entry = new SameTapEntry(geometry, new float[2 * margin + span], new int[kernelW * span]) { LastUse = now };
         for (int j = 0; j < kernelW; j++)
             for (int pos = 0, dx = j - padding; pos < span; pos++)
             {
                 int x = pos % width + dx;
                 entry.Masks[j * span + pos] = pos < plane && (uint)x < (uint)width ? -1 : 0;
             }
-        cache[t_sameTapNext] = entry;   // replaces the oldest: a network's layers each keep theirs, forward and backward
-        t_sameTapNext = (t_sameTapNext + 1) % cache.Length;
-        return (entry.Padded, entry.Masks, margin);
+        if ((long)entry.Padded.Length + entry.Masks.Length <= SameTapCachedFloats) cache[oldest] = entry;
+        return (entry.Padded, entry.Masks, margin, span);
     }
 
-    private sealed record SameTapEntry((int, int, int, int, int) Geometry, float[] Padded, int[] Masks);
+    private sealed record SameTapEntry((int, int, int, int) Geometry, float[] Padded, int[] Masks)
+    {
+        public long LastUse { get; set; }
+    }
 
     private const int SameTapCacheSize = 16;
 
+    /// <summary>The largest entry kept (floats and mask ints together): a 3×3 layer on a 256×256 plane.</summary>
+    private const int SameTapCachedFloats = 1 << 18;
+
     [ThreadStatic] private static SameTapEntry[]? t_sameTaps;
-    [ThreadStatic] private static int t_sameTapNext;
+    [ThreadStatic] private static long t_sameTapClock;
 
     /// <summary>A "same" stride-1 tap: destination[y, x] = source[y + dy, x + dx], 0 outside. The rows that stay inside
     /// form one contiguous block of the source, copied at once; only the columns that wrapped into a neighbouring row

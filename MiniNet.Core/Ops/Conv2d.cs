@@ -167,6 +167,7 @@ public static partial class Ops
         int n = x.Dims[0], o = weight.Dims[0];
         int plane = g.OutH * g.OutW, rows = g.Rows, imageSize = g.Channels * g.H * g.W, columnSize = rows * plane;
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
+        if (n == 0) return y;
         float[] xs = x.Storage, ws = weight.Storage, ys = y.Storage;
         var split = ImageSplit.For(n, (long)n * columnSize);
         // The weight is packed once for all images (on the calling thread, into its buffer), unless it came packed.

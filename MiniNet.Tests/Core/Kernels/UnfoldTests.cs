@@ -9,7 +9,10 @@ public class UnfoldTests
 {
     [TestCase(3, 14, 14, 3, 1, 1)]   // "same": shifted, masked copies of the plane
     [TestCase(2, 9, 7, 5, 1, 2)]     // "same" 5×5 on rows of 7, a plane that is not a whole number of vectors
-    [TestCase(1, 3, 3, 3, 1, 1)]     // "same" on a plane smaller than a vector
+    [TestCase(1, 3, 3, 3, 1, 1)]     // "same" on a 9-float plane: one vector and a tail of one
+    [TestCase(1, 2, 2, 5, 1, 2)]     // a plane of 4 floats: no whole vector; padding as wide as the image
+    [TestCase(2, 1, 7, 3, 1, 1)]     // one row
+    [TestCase(1, 1, 1, 3, 1, 1)]     // one pixel: every tap but the centre is masked
     [TestCase(4, 6, 6, 1, 1, 0)]     // 1×1
     [TestCase(2, 9, 8, 3, 2, 1)]     // stride 2: the general path
     [TestCase(2, 7, 6, 3, 1, 0)]     // no padding: the general path
@@ -17,8 +20,8 @@ public class UnfoldTests
     {
         int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1, plane = oh * ow, rowStride = plane + 5;
         float[] image = TestData.Array(c * h * w, 40);
-        image[1] = float.NaN;
-        image[2] = -0f;
+        image[0] = float.NaN;
+        image[^1] = -0f;
         float[] columns = Enumerable.Repeat(7f, c * k * k * rowStride).ToArray();   // the slack between rows stays 7
         foreach (int pass in new[] { 0, 1 })   // twice: the second reuses the per-thread buffers
         {
@@ -40,6 +43,33 @@ public class UnfoldTests
                         for (int s = plane; s < rowStride && row * rowStride + s < columns.Length; s++)
                             Assert.That(columns[row * rowStride + s], Is.EqualTo(7f), $"slack after row {row}");
                     }
+        }
+    }
+
+    [TestCase(3, 14, 14, 3, 1)]   // 196 positions: 6 panels and 4 columns of a seventh
+    [TestCase(2, 9, 7, 5, 2)]
+    [TestCase(1, 2, 2, 3, 1)]     // fewer positions than one panel
+    [TestCase(2, 40, 60, 3, 1)]   // 2400 positions
+    public void Im2ColPacked_PutsEachElementWhereTheProductReadsIt_AndZeroPadsThePanels(int c, int h, int w, int k, int padding)
+    {
+        int plane = h * w, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KBlock(rows);
+        float[] image = TestData.Array(c * h * w, 41);
+        image[0] = float.NaN;
+        PackedB packed = Gemm.PackedWorkspace(rows, plane, null);
+        Array.Fill(packed.Panels!, 9f);   // every element the unfold owns is overwritten
+        Layout.Im2ColPacked(image, c, h, w, k, k, 1, padding, h, w, packed, new float[plane + nr]);
+        float[] buffer = packed.Panels!;
+        int start = Gemm.PanelStart(buffer);
+        for (int q = 0; q < rows; q++)
+        {
+            int ch = q / (k * k), i = q / k % k, j = q % k, pc = q / kStep * kStep, kc = Math.Min(kStep, rows - pc);
+            for (int pos = 0; pos < panels * nr; pos++)
+            {
+                int oy = pos / w, ox = pos % w, y = oy - padding + i, x = ox - padding + j;
+                float expected = pos < plane && (uint)y < (uint)h && (uint)x < (uint)w ? image[(ch * h + y) * w + x] : 0f;
+                float actual = buffer[start + pc * panels * nr + pos / nr * nr * kc + (q - pc) * nr + pos % nr];
+                Assert.That(BitConverter.SingleToInt32Bits(actual), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)), $"row {q}, position {pos}");
+            }
         }
     }
 }
