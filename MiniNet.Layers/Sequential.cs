@@ -87,9 +87,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         var (norm, activation, next) = FollowingNormAndActivation<BatchNorm1d>(i, dense.OutFeatures);
         if (next == i + 1 && dense.Bias is null) return false;   // nothing to fuse (a bias alone is added as the product is written)
 
-        float[] scale = new float[dense.OutFeatures], shift = new float[dense.OutFeatures];
-        if (norm is null) scale.AsSpan().Fill(1f);
-        else norm.TryGetInferenceAffine(scale, shift);
+        InferenceAffine(norm, dense.OutFeatures, out float[] scale, out float[] shift);
         y = x.LinearAffine(dense.Weight, dense.Bias, scale, shift, activation);
         consumed = next - i;
         return true;
@@ -173,9 +171,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             activation = modules[i + 1].Module is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
             i++;
         }
-        float[] scale = new float[features], shift = new float[features];
-        if (norm is null) scale.AsSpan().Fill(1f);
-        else if (!norm.TryGetInferenceAffine(scale, shift))
+        if (!InferenceAffine(norm, features, out float[] scale, out float[] shift))
             throw new InvalidOperationException(
                 $"Sequential.Freeze: the {typeof(TNorm).Name} after module {layer} does not normalise with running statistics (no running statistics, or a statistics observer attached), so it cannot be frozen.");
         return (norm, activation, scale, shift);
@@ -191,9 +187,7 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
         var (norm, activation, next) = FollowingNormAndActivation<BatchNorm2d>(i, conv.OutChannels);
         if (next == i + 1 && conv.Bias is null) return false;   // nothing to fuse
 
-        float[] scale = new float[conv.OutChannels], shift = new float[conv.OutChannels];
-        if (norm is null) scale.AsSpan().Fill(1f);
-        else norm.TryGetInferenceAffine(scale, shift);
+        InferenceAffine(norm, conv.OutChannels, out float[] scale, out float[] shift);
         y = x.Conv2dAffine(conv.Weight, conv.Bias, scale, shift, activation, conv.Stride, conv.Padding);
         consumed = next - i;
         return true;
@@ -216,6 +210,16 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             next++;
         }
         return (norm, activation, next);
+    }
+
+    /// <summary>The per-feature map a fused layer applies for <paramref name="norm"/>: its inference affine map, or the
+    /// identity without one. False when the BatchNorm does not normalise with running statistics.</summary>
+    private static bool InferenceAffine(BatchNorm? norm, int features, out float[] scale, out float[] shift)
+    {
+        (scale, shift) = (new float[features], new float[features]);
+        if (norm is not null) return norm.TryGetInferenceAffine(scale, shift);
+        scale.AsSpan().Fill(1f);
+        return true;
     }
 
     /// <summary>The module at <paramref name="index"/>.</summary>

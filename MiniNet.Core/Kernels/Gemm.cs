@@ -160,11 +160,8 @@ internal static unsafe class Gemm
         if (a.M == 0 || b.N == 0) return;
         if (a.K == 0)
         {
-            fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
-            {
-                if (!accumulate) for (int i = 0; i < a.M; i++) c.Slice(i * ldc, b.N).Clear();
-                ApplyAfterwards(c, a.M, b.N, ldc, new Epilogue(ps, pt, epilogue.Activation, epilogue.PerRow));
-            }
+            // Nothing to multiply: C is cleared or kept, then the epilogue applied, as for any product with k = 0.
+            Multiply(false, b.TransB, a.M, b.N, 0, default, 0, default, b.Ldb, c, ldc, accumulate, epilogue, parallel);
             return;
         }
         fixed (float* ps = epilogue.Scale, pt = epilogue.Shift)
@@ -258,7 +255,7 @@ internal static unsafe class Gemm
 
     /// <summary>Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
     /// reload and store the whole of C for 16 multiply-adds. Every path (and <see cref="PackedB"/>) uses this split.</summary>
-    private static int KStep(int k)
+    internal static int KStep(int k)
     {
         int kBlocks = (k + KC - 1) / KC;
         return (k + kBlocks - 1) / kBlocks;
@@ -271,11 +268,6 @@ internal static unsafe class Gemm
     /// <summary>The width of B's packed panels (NR).</summary>
     internal static int PanelWidth => NR;
 
-    /// <summary>The rows per k-block of a product with inner dimension <paramref name="k"/> (see <see cref="KStep"/>).</summary>
-    internal static int KBlock(int k) => KStep(k);
-
-    /// <summary>The first 64-byte boundary at or after <paramref name="p"/>: where a packed buffer's panels start.</summary>
-    internal static float* Aligned(float* p) => Align64(p);
 
     /// <summary>The index in a pinned packed buffer where its panels start (for tests and tools that read it as an array).</summary>
     internal static int PanelStart(float[] pinned)
@@ -450,7 +442,8 @@ internal static unsafe class Gemm
         }
     }
 
-    private static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+    /// <summary>The first 64-byte boundary at or after <paramref name="p"/>: where a packed buffer's panels start.</summary>
+    internal static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     /// <summary>This thread's buffer for a packed block of A (16 floats of slack for <see cref="Align64"/>).</summary>
     private static float[] PackABuffer() => t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);

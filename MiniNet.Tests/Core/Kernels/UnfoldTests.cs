@@ -52,7 +52,7 @@ public class UnfoldTests
     [TestCase(2, 40, 60, 3, 1)]   // 2400 positions
     public void Im2ColPacked_PutsEachElementWhereTheProductReadsIt_AndZeroPadsThePanels(int c, int h, int w, int k, int padding)
     {
-        int plane = h * w, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KBlock(rows);
+        int plane = h * w, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(rows);
         float[] image = TestData.Array(c * h * w, 41);
         image[0] = float.NaN;
         PackedB packed = Gemm.PackedWorkspace(rows, plane, null);
