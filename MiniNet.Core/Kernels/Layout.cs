@@ -98,13 +98,14 @@ internal static class Layout
 
     /// <summary><see cref="Im2Col"/> straight into the layout a matrix product reads its B operand in
     /// (<see cref="PackedB"/>: NR-wide column panels per k-block), so the columns are written once instead of written,
-    /// read back and packed. Each row is unfolded into <paramref name="row"/> (at least oH·oW + NR floats, in L1), then
-    /// copied to the panels a panel width at a time; the panels' padding columns come out zero.</summary>
+    /// read back and packed. A "same" stride-1 convolution goes through <see cref="SameTaps"/>; otherwise each row is
+    /// unfolded into a per-thread row (in L1), then copied to the panels a panel width at a time. Either way the panels'
+    /// padding columns come out zero.</summary>
     public static unsafe void Im2ColPacked(ReadOnlySpan<float> image, int channels, int height, int width, int kernelH, int kernelW,
-        int stride, int padding, int outH, int outW, PackedB packed, Span<float> row)
+        int stride, int padding, int outH, int outW, PackedB packed)
     {
         int plane = outH * outW, k = channels * kernelH * kernelW;
-        Debug.Assert(packed.K == k && packed.N == plane && row.Length >= plane + Gemm.PanelWidth);
+        Debug.Assert(packed.K == k && packed.N == plane);
         Debug.Assert(packed.Values is null && !packed.TransB, "a workspace: a packed copy's values would go stale");
         int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(k);
         if (IsSame(stride, padding, kernelH, kernelW, height, width, outH, outW) && nr % 8 == 0)
@@ -113,6 +114,7 @@ internal static class Layout
                 SameTaps(image, channels, height, width, kernelH, kernelW, padding, Gemm.Align64(panels0), new TapRows(0, nr, panels, kStep));
             return;
         }
+        Span<float> row = t_tapRow is { } kept && kept.Length >= plane + nr ? kept : t_tapRow = new float[plane + nr];
         row.Slice(plane, nr).Clear();   // the last panel's padding
         fixed (float* panels0 = packed.Panels, r = row)
         {
@@ -228,6 +230,7 @@ internal static class Layout
     /// <summary>The largest entry kept (floats and mask ints together): a 3×3 layer on a 256×256 plane.</summary>
     private const int SameTapCachedFloats = 1 << 18;
 
+    [ThreadStatic] private static float[]? t_tapRow;
     [ThreadStatic] private static SameTapEntry[]? t_sameTaps;
     [ThreadStatic] private static long t_sameTapClock;
 

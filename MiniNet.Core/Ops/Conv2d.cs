@@ -172,7 +172,7 @@ public static partial class Ops
         var split = ImageSplit.For(n, (long)n * columnSize);
         // The weight is packed once for all images (on the calling thread, into its buffer), unless it came packed.
         PackedA? packedWeight = prepacked;
-        if (packedWeight is null && Gemm.PacksB && n > 0)
+        if (packedWeight is null && Gemm.PacksB)
         {
             packedWeight = Gemm.PackA(false, o, rows, ws, rows, t_packedWeight);
             t_packedWeight = Retained(packedWeight.Panels);
@@ -185,10 +185,9 @@ public static partial class Ops
                 // Each image is unfolded straight into the product's packed layout (the same sums as unfolding, then
                 // packing: the result is bitwise the same).
                 PackedB columns = Gemm.PackedWorkspace(rows, plane, t_packedColumns);
-                float[] tapRow = t_tapRow is { } r && r.Length >= plane + Gemm.PanelWidth ? r : t_tapRow = new float[plane + Gemm.PanelWidth];
                 for (int i = split.First(t); i < split.First(t + 1); i++)
                 {
-                    g.UnfoldPacked(xs.AsSpan(i * imageSize, imageSize), columns, tapRow);
+                    g.UnfoldPacked(xs.AsSpan(i * imageSize, imageSize), columns);
                     Gemm.Multiply(packedWeight, columns, ys.AsSpan(i * o * plane, o * plane), plane,
                         accumulate: false, epilogue, parallel: split.ProductsInParallel);
                 }
@@ -209,8 +208,7 @@ public static partial class Ops
         return y;
     }
 
-    // Per-thread buffers of the forward pass (pinned where packed): the packed weight, an image's columns in packed form,
-    // and one unfolded row. A pinned buffer is kept for the next call only up to RetainedFloats, so that one very large
+    // Per-thread buffers of the forward pass (pinned): the packed weight and an image's columns in packed form. A pinned buffer is kept for the next call only up to RetainedFloats, so that one very large
     // layer does not hold its buffers on every thread for good (pinned arrays cannot go to the BufferPool, whose arrays
     // may move).
     private const int RetainedFloats = 1 << 22;
@@ -219,7 +217,6 @@ public static partial class Ops
 
     [ThreadStatic] private static float[]? t_packedWeight;
     [ThreadStatic] private static float[]? t_packedColumns;
-    [ThreadStatic] private static float[]? t_tapRow;
 
     /// <summary>How a batch of images is spread over threads: whole images per thread when there are at least as many
     /// images as threads, otherwise one image at a time with each product using every thread.</summary>
@@ -245,8 +242,8 @@ public static partial class Ops
             Layout.Im2Col(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns, OutH * OutW);
 
         /// <summary>Unfolds one image straight into a packed workspace (Rows × oH·oW).</summary>
-        public void UnfoldPacked(ReadOnlySpan<float> image, PackedB columns, Span<float> row) =>
-            Layout.Im2ColPacked(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns, row);
+        public void UnfoldPacked(ReadOnlySpan<float> image, PackedB columns) =>
+            Layout.Im2ColPacked(image, Channels, H, W, KH, KW, Stride, Padding, OutH, OutW, columns);
 
         /// <summary>image += fold(columns) for one image's (Rows, oH·oW) column matrix.</summary>
         public void FoldAdd(ReadOnlySpan<float> columns, Span<float> image) =>

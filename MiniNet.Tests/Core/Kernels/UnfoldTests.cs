@@ -46,18 +46,21 @@ public class UnfoldTests
         }
     }
 
-    [TestCase(3, 14, 14, 3, 1)]   // 196 positions: 6 panels and 4 columns of a seventh
-    [TestCase(2, 9, 7, 5, 2)]
-    [TestCase(1, 2, 2, 3, 1)]     // fewer positions than one panel
-    [TestCase(2, 40, 60, 3, 1)]   // 2400 positions
-    public void Im2ColPacked_PutsEachElementWhereTheProductReadsIt_AndZeroPadsThePanels(int c, int h, int w, int k, int padding)
+    [TestCase(3, 14, 14, 3, 1, 1)]   // 196 positions: 6 panels and 4 columns of a seventh
+    [TestCase(2, 9, 7, 5, 1, 2)]
+    [TestCase(1, 2, 2, 3, 1, 1)]     // fewer positions than one panel
+    [TestCase(2, 40, 60, 3, 1, 1)]   // 2400 positions
+    [TestCase(2, 9, 8, 3, 2, 1)]     // stride 2: the general path, row by row
+    [TestCase(3, 10, 9, 3, 1, 0)]    // no padding: the general path
+    public void Im2ColPacked_PutsEachElementWhereTheProductReadsIt_AndZeroPadsThePanels(int c, int h, int w, int k, int stride, int padding)
     {
-        int plane = h * w, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(rows);
+        int oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1;
+        int plane = oh * ow, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(rows);
         float[] image = TestData.Array(c * h * w, 41);
         image[0] = float.NaN;
         PackedB packed = Gemm.PackedWorkspace(rows, plane, null);
         Array.Fill(packed.Panels!, 9f);   // every element the unfold owns is overwritten
-        Layout.Im2ColPacked(image, c, h, w, k, k, 1, padding, h, w, packed, new float[plane + nr]);
+        Layout.Im2ColPacked(image, c, h, w, k, k, stride, padding, oh, ow, packed);
         float[] buffer = packed.Panels!;
         int start = Gemm.PanelStart(buffer);
         for (int q = 0; q < rows; q++)
@@ -65,7 +68,7 @@ public class UnfoldTests
             int ch = q / (k * k), i = q / k % k, j = q % k, pc = q / kStep * kStep, kc = Math.Min(kStep, rows - pc);
             for (int pos = 0; pos < panels * nr; pos++)
             {
-                int oy = pos / w, ox = pos % w, y = oy - padding + i, x = ox - padding + j;
+                int oy = pos / ow, ox = pos % ow, y = oy * stride - padding + i, x = ox * stride - padding + j;
                 float expected = pos < plane && (uint)y < (uint)h && (uint)x < (uint)w ? image[(ch * h + y) * w + x] : 0f;
                 float actual = buffer[start + pc * panels * nr + pos / nr * nr * kc + (q - pc) * nr + pos % nr];
                 Assert.That(BitConverter.SingleToInt32Bits(actual), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)), $"row {q}, position {pos}");
