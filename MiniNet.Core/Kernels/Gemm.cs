@@ -449,7 +449,7 @@ internal static unsafe class Gemm
     private static float[] PackABuffer() => t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
 
     /// <summary>A product computed by several threads together (Goto's scheme shared by threads, as BLIS does): for each
-    /// k-block, the threads pack the block of op(B) into one shared buffer (a few rows of B across all panels at a time,
+    /// k-block, the threads pack the block of op(B) into one shared buffer (a few rows of B across all full panels at a time,
     /// or a panel at a time when B is transposed; see <see cref="PackUnit"/>), then take tasks (a block of
     /// rows × a chunk of columns, each packing its own rows of A) as they come, from the two ends of the list, so a
     /// thread slowed by the machine's other work simply takes fewer. B is packed once instead of once per thread (split by rows, the inference layers
@@ -457,7 +457,7 @@ internal static unsafe class Gemm
     /// k-blocks, so a thread can pack the next block while another finishes its last task of this one. Used for
     /// m ≥ 4·MC and <see cref="SharedThreshold"/> multiply-adds: sharing the training batch's products (m = 128) and
     /// fig1's small inference layers as well made both slower, so static splits are kept there.</summary>
-    /// <remarks>Nothing waits on work that nobody has claimed: a thread waits only until panels or tasks that another
+    /// <remarks>Nothing waits on work that nobody has claimed: a thread waits only until packing units or tasks that another
     /// thread took are finished. One thread alone (if the others never start) does all of it, so the scheme cannot
     /// deadlock. Each element of C is summed by one task in k-block order, so the result does not depend on the thread
     /// count or on who took what.</remarks>
@@ -493,6 +493,7 @@ internal static unsafe class Gemm
             if (_packByRows)
             {
                 _fullColumns = p.N / NR * NR;
+                // Sized for the k step: a shorter last k-block may leave its last units empty.
                 _rowGroups = _fullColumns == 0 ? 0 : (_kStep + RowsPerUnit - 1) / RowsPerUnit;
                 _packUnits = _rowGroups + (_fullColumns < p.N ? 1 : 0);
             }
@@ -589,8 +590,8 @@ internal static unsafe class Gemm
             }
         }
 
-        /// <summary>Rows of B per packing unit when B is not transposed: 16 rows (64 KB of a 1024-wide B) per unit. Packed
-        /// panel by panel instead, the 1024³ product spent 490–515 µs of each thread's 6.2–7.1 ms packing B (each step of
+        /// <summary>Rows of B per packing unit when B is not transposed (and AVX-512 runs): 16 rows (64 KB of a 1024-wide
+        /// B) per unit. Packed panel by panel instead, the 1024³ product spent 488–515 µs of each thread's 6.2–7.1 ms packing B (each step of
         /// p a new 4 KB page); 16 rows across all panels, 177–193 µs.</summary>
         private const int RowsPerUnit = 4 * RowsPerPass;
 
@@ -599,9 +600,10 @@ internal static unsafe class Gemm
         {
             if (_packByRows && unit < _rowGroups)
             {
-                int q0 = unit * RowsPerUnit, q1 = Math.Min(kc, q0 + RowsPerUnit);
-                for (int q = q0; q < q1; q += RowsPerPass)
-                    CopyRowsToPanels(_p, pc + q, Math.Min(RowsPerPass, q1 - q), 0, _fullColumns, pb + q * NR, kc);
+                // Rows u0..u1 of the block (pc + u0.. of B).
+                int u0 = unit * RowsPerUnit, u1 = Math.Min(kc, u0 + RowsPerUnit);
+                for (int u = u0; u < u1; u += RowsPerPass)
+                    CopyRowsToPanels(_p, pc + u, Math.Min(RowsPerPass, u1 - u), 0, _fullColumns, pb + u * NR, kc);
             }
             else if (_packByRows)
                 PackBPanel(_p, pc, kc, _fullColumns, _p.N - _fullColumns, pb + (long)_fullColumns * kc);   // the partial panel

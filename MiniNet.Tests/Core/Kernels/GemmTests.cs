@@ -52,7 +52,8 @@ public class GemmTests
     [TestCase(1000, 1024, 300, true, true)]
     [TestCase(400, 1024, 675, false, false)]   // B packed in groups of rows: k-blocks of 225 leave a group of 1 row
     [TestCase(400, 1024, 675, true, false)]
-    [TestCase(1400, 20, 9600, false, false)]   // B narrower than a panel: nothing to pack by rows, one partial panel
+    [TestCase(400, 1000, 673, false, false)]   // k-blocks of 225 and a last one of 223: an empty unit, a group of 15 rows
+    [TestCase(1400, 20, 9600, false, false)]   // B narrower than a panel: one partial panel (just over 2^28 multiply-adds)
     [TestCase(384, 2048, 400, false, true)]   // four row blocks: columns cut into chunks too
     [TestCase(500, 300, 700, false, false)]   // below it: the static split by rows
     public void Multiply_SharedBetweenThreads_EqualsOneThreadBitwise_ForAnyThreadCount(int m, int n, int k, bool transA, bool transB)
