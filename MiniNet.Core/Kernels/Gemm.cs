@@ -121,8 +121,7 @@ internal static unsafe class Gemm
         if (!s_avx256 || k == 0 || n == 0) return new PackedB(transB, k, n, values, ldb, null);
 
         int kStep = KStep(k), panels = PanelCount(n);
-        // Pinned: the panels are found by aligning the array's address, which must not move between products.
-        float[] packed = GC.AllocateUninitializedArray<float>(checked(k * panels * NR + 16), pinned: true);
+        float[] packed = PinnedBuffer(checked(k * panels * NR + 16), reuse: null);
         fixed (float* pb = values, dst0 = packed)
         {
             var p = new Problem(false, transB, 0, n, k, null, 0, pb, ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
@@ -139,8 +138,7 @@ internal static unsafe class Gemm
     internal static PackedA PackA(bool transA, int m, int k, ReadOnlySpan<float> a, int lda, float[]? reuse)
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
-        int size = checked(k * PaddedRows(m) + 16);
-        float[] panels = reuse is not null && reuse.Length >= size ? reuse : GC.AllocateUninitializedArray<float>(size, pinned: true);
+        float[] panels = PinnedBuffer(checked(k * PaddedRows(m) + 16), reuse);
         int kStep = KStep(k);
         fixed (float* pa = a, dst0 = panels)
         {
@@ -268,7 +266,6 @@ internal static unsafe class Gemm
     /// <summary>The width of B's packed panels (NR).</summary>
     internal static int PanelWidth => NR;
 
-
     /// <summary>The index in a pinned packed buffer where its panels start (for tests and tools that read it as an array).</summary>
     internal static int PanelStart(float[] pinned)
     {
@@ -287,10 +284,14 @@ internal static unsafe class Gemm
     internal static PackedB PackedWorkspace(int k, int n, float[]? reuse)
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
-        int size = checked(k * PanelCount(n) * NR + 16);
-        float[] panels = reuse is not null && reuse.Length >= size ? reuse : GC.AllocateUninitializedArray<float>(size, pinned: true);
-        return new PackedB(false, k, n, null, n, panels);
+        return new PackedB(false, k, n, null, n, PinnedBuffer(checked(k * PanelCount(n) * NR + 16), reuse));
     }
+
+    /// <summary>A buffer for packed panels: <paramref name="reuse"/> when it holds <paramref name="size"/> floats, otherwise
+    /// a new one. Pinned, because the panels are found by aligning the array's address, which must not move between
+    /// products.</summary>
+    private static float[] PinnedBuffer(int size, float[]? reuse) =>
+        reuse is not null && reuse.Length >= size ? reuse : GC.AllocateUninitializedArray<float>(size, pinned: true);
 
     /// <summary><see cref="GemmEpilogue"/> with its arrays fixed; inactive when <see cref="Scale"/> is null.</summary>
     private readonly struct Epilogue(float* scale, float* shift, FusedActivation activation, bool perRow)
@@ -600,10 +601,8 @@ internal static unsafe class Gemm
         {
             if (_packByRows && unit < _rowGroups)
             {
-                // Rows u0..u1 of the block (pc + u0.. of B).
-                int u0 = unit * RowsPerUnit, u1 = Math.Min(kc, u0 + RowsPerUnit);
-                for (int u = u0; u < u1; u += RowsPerPass)
-                    CopyRowsToPanels(_p, pc + u, Math.Min(RowsPerPass, u1 - u), 0, _fullColumns, pb + u * NR, kc);
+                int u0 = unit * RowsPerUnit;
+                CopyRowRangeToPanels(_p, pc, u0, Math.Min(kc, u0 + RowsPerUnit), 0, _fullColumns, pb, kc);
             }
             else if (_packByRows)
                 PackBPanel(_p, pc, kc, _fullColumns, _p.N - _fullColumns, pb + (long)_fullColumns * kc);   // the partial panel
@@ -779,15 +778,21 @@ internal static unsafe class Gemm
             // stride the hardware prefetchers do not follow across pages (packing a 1024×1024 B from memory: 7 GB/s
             // panel by panel, 14 GB/s this way).
             full = nc / NR * NR;
-            int q = 0;
-            for (; q + RowsPerPass <= kc; q += RowsPerPass) CopyRowsToPanels(p, pc + q, RowsPerPass, jc, full, dst + q * NR, kc);
-            if (q < kc) CopyRowsToPanels(p, pc + q, kc - q, jc, full, dst + q * NR, kc);
+            CopyRowRangeToPanels(p, pc, 0, kc, jc, full, dst, kc);
         }
         for (int jr = full; jr < nc; jr += NR) PackBPanel(p, pc, kc, jc + jr, Math.Min(NR, nc - jr), dst + jr * kc);
     }
 
     /// <summary>Rows copied per pass of <see cref="CopyRowsToPanels"/>: each panel then receives whole cache lines.</summary>
     private const int RowsPerPass = 4;
+
+    /// <summary>Copies rows u0..u1 of the k-block at <paramref name="pc"/> (columns jc..jc+cols, cols a multiple of NR) into
+    /// the block's panels at dst, <see cref="RowsPerPass"/> rows at a time (u0 a multiple of it).</summary>
+    private static void CopyRowRangeToPanels(in Problem p, int pc, int u0, int u1, int jc, int cols, float* dst, int kc)
+    {
+        for (int u = u0; u < u1; u += RowsPerPass)
+            CopyRowsToPanels(p, pc + u, Math.Min(RowsPerPass, u1 - u), jc, cols, dst + u * NR, kc);
+    }
 
     /// <summary>Copies rows q0..q0+rows of B (columns jc..jc+cols, cols a multiple of NR) into the panels at dst, which
     /// points at the first panel's row for q0 (row q0 − pc of the k-block); consecutive panels are kc·NR apart.</summary>
@@ -1006,6 +1011,7 @@ internal sealed class PackedB
     /// (<see cref="Gemm.PackedWorkspace"/>).</summary>
     public float[]? Values { get; }
 
+    /// <summary>The row stride of <see cref="Values"/>.</summary>
     public int Ldb { get; }
 
     /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
