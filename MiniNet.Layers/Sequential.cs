@@ -166,9 +166,9 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             i++;
         }
         FusedActivation activation = FusedActivation.None;
-        if (i + 1 < modules.Count && modules[i + 1].Module is ReLU or Sigmoid)
+        if (i + 1 < modules.Count && FusedActivationOf(modules[i + 1].Module) is { } fused)
         {
-            activation = modules[i + 1].Module is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+            activation = fused;
             i++;
         }
         if (!InferenceAffine(norm, features, out float[] scale, out float[] shift))
@@ -204,13 +204,21 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
             && n.NumFeatures == features)
             (norm, next) = (n, next + 1);
         FusedActivation activation = FusedActivation.None;
-        if (next < _modules.Length && !_modules[next].HasForwardHooks && _modules[next] is ReLU or Sigmoid)
+        if (next < _modules.Length && !_modules[next].HasForwardHooks && FusedActivationOf(_modules[next]) is { } fused)
         {
-            activation = _modules[next] is ReLU ? FusedActivation.Relu : FusedActivation.Sigmoid;
+            activation = fused;
             next++;
         }
         return (norm, activation, next);
     }
+
+    /// <summary>The activation a fused layer applies for <paramref name="module"/>, or null if it is not one.</summary>
+    private static FusedActivation? FusedActivationOf(Module module) => module switch
+    {
+        ReLU => FusedActivation.Relu,
+        Sigmoid => FusedActivation.Sigmoid,
+        _ => null,
+    };
 
     /// <summary>The per-feature map a fused layer applies for <paramref name="norm"/>: its inference affine map, or the
     /// identity without one. False when the BatchNorm does not normalise with running statistics.</summary>

@@ -110,11 +110,7 @@ public static partial class Ops
         FusedActivation activation, int stride = 1, int padding = 0)
     {
         ConvGeometry g = CheckConv("Conv2dAffine", x, weight, bias, stride, padding);
-        int o = weight.Dims[0];
-        if (scale.Length != o || shift.Length != o)
-            throw new ArgumentException($"Conv2dAffine: scale and shift need {o} values each (one per output channel), got {scale.Length} and {shift.Length}.");
-        if (!Enum.IsDefined(activation))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Conv2dAffine: unknown activation.");
+        CheckScaleShift("Conv2dAffine", weight.Dims[0], scale, shift, activation);
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Conv2d, BatchNorm and the activation.");
@@ -143,20 +139,31 @@ public static partial class Ops
         if (x.Rank != 4 || weight.Rank != 4)
             throw new ArgumentException(
                 $"{op}: expects input (N, C, H, W) and weight (O, C, kH, kW), got {Shapes.Format(x.Dims)} and {Shapes.Format(weight.Dims)}.");
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be non-negative.");
+        CheckConvWeight(op, weight, bias, stride, padding);
         int c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
-        int o = weight.Dims[0], kh = weight.Dims[2], kw = weight.Dims[3];
+        int kh = weight.Dims[2], kw = weight.Dims[3];
         if (weight.Dims[1] != c)
             throw new ArgumentException(
                 $"{op}: input {Shapes.Format(x.Dims)} has {c} channels but weight {Shapes.Format(weight.Dims)} expects {weight.Dims[1]}.");
-        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
-            throw new ArgumentException($"{op}: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.");
         if (h + 2 * padding < kh || w + 2 * padding < kw)
             throw new ArgumentException(
                 $"{op}: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
 
         return new ConvGeometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
+    }
+
+    /// <summary>Validates what a convolution knows before it sees an input: weight (O, C, kH, kW), bias (O) or null, a
+    /// stride of at least 1 and non-negative padding.</summary>
+    internal static void CheckConvWeight(string op, Tensor weight, Tensor? bias, int stride, int padding)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 4)
+            throw new ArgumentException($"{op}: weight must be (O, C, kH, kW), got {Shapes.Format(weight.Dims)}.", nameof(weight));
+        int o = weight.Dims[0];
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
+            throw new ArgumentException($"{op}: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
+        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be non-negative.");
     }
 
     /// <summary>y = conv(x, W) (no bias), then act(y·scale[o] + shift[o]) per output channel when scale is not null,

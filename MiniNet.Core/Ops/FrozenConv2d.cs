@@ -26,18 +26,9 @@ public sealed class FrozenConv2d
     public FrozenConv2d(Tensor weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation,
         int stride = 1, int padding = 0)
     {
-        ArgumentNullException.ThrowIfNull(weight);
-        if (weight.Rank != 4)
-            throw new ArgumentException($"FrozenConv2d: weight must be (O, C, kH, kW), got {Shapes.Format(weight.Dims)}.", nameof(weight));
+        Ops.CheckConvWeight("FrozenConv2d", weight, bias, stride, padding);
         int o = weight.Dims[0];
-        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
-            throw new ArgumentException($"FrozenConv2d: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
-        if (scale.Length != o || shift.Length != o)
-            throw new ArgumentException($"FrozenConv2d: scale and shift need {o} values each, got {scale.Length} and {shift.Length}.");
-        if (!Enum.IsDefined(activation))
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "FrozenConv2d: unknown activation.");
-        if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "FrozenConv2d: stride must be at least 1.");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "FrozenConv2d: padding must be non-negative.");
+        Ops.CheckScaleShift("FrozenConv2d", o, scale, shift, activation);
         _weight = weight.Clone();
         if (Gemm.PacksB && _weight.Numel > 0)
             _packed = Gemm.PackA(false, o, _weight.Numel / o, _weight.Data, _weight.Numel / o, reuse: null);

@@ -13,6 +13,7 @@ public sealed class FrozenLinear
 {
     private readonly PackedB _weight;
     private readonly float[] _scale, _shift;
+    private readonly bool _identity;   // scale 1, shift +0, no activation: a plain product
 
     /// <summary>Freezes y = act((x·Wᵀ + b)·scale + shift).</summary>
     /// <param name="weight">(out, in).</param>
@@ -31,8 +32,6 @@ public sealed class FrozenLinear
         // A plain product (scale 1, shift +0, no activation) skips the epilogue, which would leave every value as it is.
         _identity = activation == FusedActivation.None && _scale.All(v => v == 1f) && _shift.All(v => BitConverter.SingleToInt32Bits(v) == 0);
     }
-
-    private readonly bool _identity;
 
     /// <summary>Freezes y = act(x·Wᵀ + b).</summary>
     public FrozenLinear(Tensor weight, Tensor? bias = null, FusedActivation activation = FusedActivation.None)

@@ -57,11 +57,18 @@ public static partial class Ops
         int outF = weight.Dims[0], inF = weight.Dims[1];
         if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
             throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
-        if (scale.Length != outF || shift.Length != outF)
-            throw new ArgumentException($"{op}: scale and shift need {outF} values each, got {scale.Length} and {shift.Length}.");
+        CheckScaleShift(op, outF, scale, shift, activation);
+        return (outF, inF);
+    }
+
+    /// <summary>Validates the per-output map of a fused layer: <paramref name="outputs"/> scale and shift values each, and
+    /// a known activation.</summary>
+    internal static void CheckScaleShift(string op, int outputs, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation)
+    {
+        if (scale.Length != outputs || shift.Length != outputs)
+            throw new ArgumentException($"{op}: scale and shift need {outputs} values each (one per output), got {scale.Length} and {shift.Length}.");
         if (!Enum.IsDefined(activation))
             throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{op}: unknown activation.");
-        return (outF, inF);
     }
 
     /// <summary>(x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t): the shift with the bias folded in.</summary>

@@ -192,4 +192,22 @@ public class FreezeTests
         Assert.Throws<ArgumentException>(() => new FrozenLinear(w, Tensor.Zeros([299])));
         Assert.Throws<ArgumentException>(() => new FrozenLinear(w, b, scale, shift.AsSpan(1), FusedActivation.None));
     }
+
+    [Test]
+    public void FrozenConv2d_ChecksItsArguments_NamingTheOffendingShapeOrValue()
+    {
+        Tensor w = Tensor.Randn([4, 3, 3, 3], seed: 24);
+        float[] s = [1f, 2f, 3f, 4f], t = new float[4];
+        Assert.That(Assert.Throws<ArgumentException>(() => new FrozenConv2d(Tensor.Zeros([4, 27]), null, s, t, FusedActivation.None))!.Message,
+            Does.StartWith("FrozenConv2d:").And.Contain("(4, 27)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new FrozenConv2d(w, Tensor.Zeros([3]), s, t, FusedActivation.None))!.Message,
+            Does.Contain("bias must have shape (4)").And.Contain("(3)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new FrozenConv2d(w, null, s.AsSpan(1), t, FusedActivation.None))!.Message,
+            Does.Contain("4 values each").And.Contain("got 3 and 4"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrozenConv2d(w, null, s, t, (FusedActivation)9));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new FrozenConv2d(w, null, s, t, FusedActivation.None, stride: 0))!.Message,
+            Does.Contain("stride"));
+        Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new FrozenConv2d(w, null, s, t, FusedActivation.None, padding: -1))!.Message,
+            Does.Contain("padding"));
+    }
 }
