@@ -882,6 +882,7 @@ internal static unsafe class Gemm
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
+        PrefetchTile(c, ldc, 8);
         for (int q = 0; q < kc; q++, a += 8, b += 32)
         {
             Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
@@ -910,6 +911,22 @@ internal static unsafe class Gemm
         Store512(c, c50, c51, accumulate); c += ldc;
         Store512(c, c60, c61, accumulate); c += ldc;
         Store512(c, c70, c71, accumulate);
+    }
+
+    /// <summary>Asks for the cache lines of a tile of C (rows × 32 floats) before the kernel's loop, so that they have
+    /// arrived when its sums are added and stored thousands of cycles later: a tile of a large C has long left the
+    /// caches by the next k-block, and its loads and stores would otherwise wait on memory at the end of each kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, int ldc, int rows)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++, c += ldc)
+        {
+            // 128 bytes: two cache lines, or three when the row does not start on a 64-byte boundary.
+            Sse.Prefetch0(c);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 31);
+        }
     }
 
     /// <summary>C[0..8, 0..16] = Σ_q a[q·8 + r]·b[q·32 + j]: the left half of a 32-wide panel, 8 Vector512 accumulators.</summary>
