@@ -681,6 +681,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>sums[r·4 + c] = Σ_{q &lt; kv} a_r[q]·b_c[q], kv a multiple of 16.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]   // see Kernel8x32
     private static void Dot4x4(int kv, float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, float* sums)
     {
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default,
@@ -877,6 +878,11 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[0..8, 0..32] (+)= Σ_q a[q·8 + r]·b[q·32 + j], 16 Vector512 accumulators.</summary>
+    /// <remarks>The kernels are never inlined. With profile-guided optimisation the JIT would otherwise inline a whole
+    /// product, through the parallel region's delegate, into the worker loop, where the accumulators no longer all fit in
+    /// registers: a process that only ran a frozen fig1 model's batch-1000 eval reached 290–326k images/s, against
+    /// 547–596k with the kernels called (the call costs nothing next to a kernel's thousands of multiply-adds).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -930,6 +936,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[0..8, 0..16] = Σ_q a[q·8 + r]·b[q·32 + j]: the left half of a 32-wide panel, 8 Vector512 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]   // see Kernel8x32
     private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
@@ -958,6 +965,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[0..6, 0..16] (+)= Σ_q a[q·6 + r]·b[q·16 + j], 12 Vector256 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]   // see Kernel8x32
     private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
