@@ -28,10 +28,12 @@ def best_eval(runs, key):
     # Each round's better of the module's eval and the frozen snapshot's (a model that cannot be frozen: its eval).
     vals = [max(e["eval_images_per_s"], e.get("frozen_eval_images_per_s", 0)) for run in runs for e in run if e.get("workload") == key]
     return statistics.median(vals) if vals else float("nan")
-first = json.load(open(f"{out}/mininet-1.json"))
-if "cpu" in first:
-    peaks = [json.load(open(f"{out}/mininet-{r}.json"))["fma_peak_gflops"] for r in range(1, rounds + 1)]
-    print(f"\n{first['cpu']}, {first['threads']} threads; FMA peak {statistics.median(peaks):.0f} GFLOP/s (median of the rounds)")
+runs = [json.load(open(f"{out}/mininet-{r}.json")) for r in range(1, rounds + 1)]
+described = [d for d in runs if "fma_peak_gflops" in d]   # files written before the benchmark recorded its machine lack it
+if described:
+    peaks = [d["fma_peak_gflops"] for d in described]
+    d = described[0]
+    print(f"\n{d['cpu']}; FMA peak {statistics.median(peaks):.0f} GFLOP/s on {d.get('fma_peak_threads', d['threads'])} threads (median of the rounds)")
 print(f"\n{'':<28}{'MiniNet':>12}{'PyTorch':>12}{'ratio':>8}   (medians over {rounds} alternating rounds)")
 def row(label, m, t):
     if m != m or t != t or t == 0:   # NaN: that side has no such figure

@@ -878,10 +878,11 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[0..8, 0..32] (+)= Σ_q a[q·8 + r]·b[q·32 + j], 16 Vector512 accumulators.</summary>
-    /// <remarks>The kernels are never inlined. With profile-guided optimisation the JIT would otherwise inline a whole
-    /// product, through the parallel region's delegate, into the worker loop, where the accumulators no longer all fit in
-    /// registers: a process that only ran a frozen fig1 model's batch-1000 eval reached 290–326k images/s, against
-    /// 547–596k with the kernels called (the call costs nothing next to a kernel's thousands of multiply-adds).</remarks>
+    /// <remarks>The kernels are never inlined. With profile-guided optimisation the JIT inlined a whole product, through
+    /// the parallel region's delegate, into the worker loop (the profile showed it all as one method, the worker's), and
+    /// the kernel ran at about half speed there, as when its accumulators do not all fit in registers: a process that only
+    /// ran a frozen fig1 model's batch-1000 eval reached 290–326k images/s, against 547–596k with the kernels called (a
+    /// call is cheap next to a kernel's multiply-adds: kc·MR·NR/16 vector operations, 144 even at k = 9).</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {

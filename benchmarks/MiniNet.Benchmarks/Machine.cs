@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MiniNet.Kernels;
 
@@ -21,21 +22,26 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
 
     private static string Describe()
     {
-        const string info = "/proc/cpuinfo";
-        if (!File.Exists(info)) return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-        string Field(string name) => File.ReadLines(info)
+        string architecture = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+        string[] lines;
+        try { lines = File.ReadAllLines("/proc/cpuinfo"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return architecture; }
+        string? Field(string name) => lines
             .Select(line => line.Split(':', 2))
-            .FirstOrDefault(parts => parts.Length == 2 && parts[0].Trim() == name)?[1].Trim() ?? "?";
-        return $"{Field("model name")} (family {Field("cpu family")}, model {Field("model")})";
+            .FirstOrDefault(parts => parts.Length == 2 && parts[0].Trim() == name)?[1].Trim();
+        if (Field("model name") is { } model)
+            return $"{model} (family {Field("cpu family") ?? "?"}, model {Field("model") ?? "?"})";
+        // Arm's /proc/cpuinfo names the core by implementer and part numbers instead.
+        return $"{architecture} (implementer {Field("CPU implementer") ?? "?"}, part {Field("CPU part") ?? "?"})";
     }
 
     /// <summary>GFLOP/s of <paramref name="threads"/> threads each running independent chains of multiply-adds on the
-    /// widest accelerated vectors for about a quarter of a second (the best of three tries).</summary>
+    /// widest accelerated vectors, 1.2 billion per thread (0.2–0.4 s on the hosts seen so far; the best of three tries).</summary>
     private static double Peak(int threads)
     {
-        const long iterations = 20_000_000;
+        const long iterations = 100_000_000;
         int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
-        Chains(1000);   // compiled and warm before it is timed
+        Chains(1000);   // compiled before it is timed (the timed loops move to optimised code as they run)
         double best = 0;
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -57,6 +63,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
         return Chains128(iterations);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
     private static float Chains512(long iterations)
     {
         Vector512<float> x = Vector512.Create(0.999f), y = Vector512.Create(1e-3f);
@@ -73,6 +80,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
         return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
     private static float Chains256(long iterations)
     {
         Vector256<float> x = Vector256.Create(0.999f), y = Vector256.Create(1e-3f);
@@ -89,6 +97,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
     private static float Chains128(long iterations)
     {
         Vector128<float> x = Vector128.Create(0.999f), y = Vector128.Create(1e-3f);

@@ -141,7 +141,7 @@ File.WriteAllText(json, JsonSerializer.Serialize(new Dictionary<string, object>
 {
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ["threads"] = Environment.ProcessorCount,
     ["cpu"] = machine.Cpu, ["fma_peak_gflops_1thread"] = Math.Round(machine.PeakOneThread, 1),
-    ["fma_peak_gflops"] = Math.Round(machine.PeakAllThreads, 1),
+    ["fma_peak_gflops"] = Math.Round(machine.PeakAllThreads, 1), ["fma_peak_threads"] = machine.Threads,
     ["results"] = results,
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"\nwrote {json}");
