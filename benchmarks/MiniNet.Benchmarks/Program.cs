@@ -1,7 +1,8 @@
 // MiniNet's performance benchmark: training and eval images/s for the issue's workloads (median of timed windows
 // after warm-up), garbage collections and peak working set, and GEMM GFLOP/s at the workloads' shapes, with the CPU
 // and its measured multiply-add peak.
-// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,gemm] [--threads N] [--json FILE]
+// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,gemm] [--threads N]
+//        [--eval-only] [--json FILE]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -12,6 +13,8 @@ using MiniNet.Layers;
 using MiniNet.Optim;
 
 bool quick = args.Contains("--quick");
+// Eval alone, in a process that never trains: as a deployed model runs, with the JIT's profile from inference only.
+bool evalOnly = args.Contains("--eval-only");
 string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "gemm"];
 string json = OptionValue("--json") ?? "benchmark-results.json";
 if (OptionValue("--threads") is { } threadCount) Threads.MaxCount = int.Parse(threadCount, CultureInfo.InvariantCulture);
@@ -41,17 +44,21 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
         optimizer.Step();
     }
 
-    model.Train();
-    Measure(TrainStep, 1.0);   // warm-up: JIT tiers, pools, caches
-    // Filling the pools allocates large arrays during the warm-up; the collector only notices at its next collection,
-    // which then is a full one. A full collection here settles that, so the counts below are the steady state's.
-    GC.Collect();
-    GC.WaitForPendingFinalizers();
-    GC.Collect();
-    (int gen0, int gen1, int gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-    double trainSteps = Median(Enumerable.Range(0, windows).Select(_ => Measure(TrainStep, windowSeconds)));
-    (gen0, gen1, gen2) = (GC.CollectionCount(0) - gen0, GC.CollectionCount(1) - gen1, GC.CollectionCount(2) - gen2);
-    double train = trainSteps * w.Batch;
+    (double train, int gen0, int gen1, int gen2) = evalOnly ? (double.NaN, 0, 0, 0) : MeasureTraining();
+    (double Train, int Gen0, int Gen1, int Gen2) MeasureTraining()
+    {
+        model.Train();
+        Measure(TrainStep, 1.0);   // warm-up: JIT tiers, pools, caches
+        // Filling the pools allocates large arrays during the warm-up; the collector only notices at its next
+        // collection, which then is a full one. A full collection here settles that, so the counts below are the
+        // steady state's.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        (int g0, int g1, int g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        double steps = Median(Enumerable.Range(0, windows).Select(_ => Measure(TrainStep, windowSeconds)));
+        return (steps * w.Batch, GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
+    }
 
     model.Eval();
     (double bestEval, int bestBatch) = BestEval(model);
@@ -61,12 +68,14 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
     catch (NotSupportedException) { }
     (double frozenEval, int frozenBatch) = frozen is null ? (double.NaN, 0) : BestEval(frozen);
     double peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0;
-    Console.WriteLine($"{w.Name,-10}{train,14:N0}{bestEval,14:N0}{bestBatch,11}{(frozen is null ? "-" : frozenEval.ToString("N0", CultureInfo.InvariantCulture)),14}{gen0,7}{gen1,7}{gen2,7}{peakMiB,10:N0}");
+    string Count(int n) => evalOnly ? "-" : n.ToString(CultureInfo.InvariantCulture);
+    Console.WriteLine($"{w.Name,-10}{(evalOnly ? "-" : train.ToString("N0", CultureInfo.InvariantCulture)),14}{bestEval,14:N0}{bestBatch,11}{(frozen is null ? "-" : frozenEval.ToString("N0", CultureInfo.InvariantCulture)),14}{Count(gen0),7}{Count(gen1),7}{Count(gen2),7}{peakMiB,10:N0}");
     var entry = new Dictionary<string, object>
     {
-        ["workload"] = w.Name, ["batch"] = w.Batch, ["train_images_per_s"] = Math.Round(train), ["eval_images_per_s"] = Math.Round(bestEval),
-        ["eval_batch"] = bestBatch, ["gen0"] = gen0, ["gen1"] = gen1, ["gen2"] = gen2, ["peak_working_set_mib"] = Math.Round(peakMiB),
+        ["workload"] = w.Name, ["batch"] = w.Batch, ["eval_images_per_s"] = Math.Round(bestEval),
+        ["eval_batch"] = bestBatch, ["peak_working_set_mib"] = Math.Round(peakMiB),
     };
+    if (!evalOnly) (entry["train_images_per_s"], entry["gen0"], entry["gen1"], entry["gen2"]) = (Math.Round(train), gen0, gen1, gen2);
     if (frozen is not null) (entry["frozen_eval_images_per_s"], entry["frozen_eval_batch"]) = (Math.Round(frozenEval), frozenBatch);
     results.Add(entry);
 
