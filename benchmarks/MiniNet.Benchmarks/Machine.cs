@@ -11,14 +11,21 @@ namespace MiniNet.Benchmarks;
 /// that splits each 512-bit operation in two), so a figure means little without the peak it was reached against.</summary>
 public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThreads, int Threads)
 {
+    /// <summary>Whether the peak can be measured: without fused multiply-add instructions the vector FusedMultiplyAdd
+    /// runs in software, and its rate says nothing about the machine.</summary>
+    public bool HasPeak => !double.IsNaN(PeakAllThreads);
+
     public static Machine Measure()
     {
+        if (!System.Runtime.Intrinsics.X86.Fma.IsSupported && !System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported)
+            return new Machine(Describe(), double.NaN, double.NaN, Parallelism.MaxThreads);
         double one = Peak(1), all = Parallelism.MaxThreads == 1 ? one : Peak(Parallelism.MaxThreads);
         return new Machine(Describe(), one, all, Parallelism.MaxThreads);
     }
 
-    public override string ToString() =>
-        $"{Cpu}; FMA peak {PeakOneThread:F0} GFLOP/s on 1 thread, {PeakAllThreads:F0} on {Threads}";
+    public override string ToString() => HasPeak
+        ? $"{Cpu}; FMA peak {PeakOneThread:F0} GFLOP/s on 1 thread, {PeakAllThreads:F0} on {Threads}"
+        : $"{Cpu}; no hardware fused multiply-add, so no FMA peak measured";
 
     private static string Describe()
     {
@@ -58,59 +65,56 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
 
     private static float Chains(long iterations)
     {
-        if (Vector512.IsHardwareAccelerated) return Chains512(iterations);
-        if (Vector256.IsHardwareAccelerated) return Chains256(iterations);
-        return Chains128(iterations);
+        if (Vector512.IsHardwareAccelerated) return Chains<Vector512<float>, Width512>(iterations);
+        if (Vector256.IsHardwareAccelerated) return Chains<Vector256<float>, Width256>(iterations);
+        return Chains<Vector128<float>, Width128>(iterations);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
-    private static float Chains512(long iterations)
+    /// <summary>The vector operations the peak loop needs, for one width (the JIT compiles <see cref="Chains{TVector, TWidth}"/>
+    /// once per width, with these calls inlined).</summary>
+    private interface IWidth<TVector>
     {
-        Vector512<float> x = Vector512.Create(0.999f), y = Vector512.Create(1e-3f);
-        Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
-        for (long i = 0; i < iterations; i++)
-        {
-            a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y);
-            a2 = Vector512.FusedMultiplyAdd(a2, x, y); a3 = Vector512.FusedMultiplyAdd(a3, x, y);
-            a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
-            a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y);
-            a8 = Vector512.FusedMultiplyAdd(a8, x, y); a9 = Vector512.FusedMultiplyAdd(a9, x, y);
-            a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
-        }
-        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+        static abstract TVector Create(float value);
+        static abstract TVector FusedMultiplyAdd(TVector a, TVector b, TVector c);
+        static abstract float Sum(TVector a, TVector b);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
-    private static float Chains256(long iterations)
+    private readonly struct Width512 : IWidth<Vector512<float>>
     {
-        Vector256<float> x = Vector256.Create(0.999f), y = Vector256.Create(1e-3f);
-        Vector256<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
-        for (long i = 0; i < iterations; i++)
-        {
-            a0 = Vector256.FusedMultiplyAdd(a0, x, y); a1 = Vector256.FusedMultiplyAdd(a1, x, y);
-            a2 = Vector256.FusedMultiplyAdd(a2, x, y); a3 = Vector256.FusedMultiplyAdd(a3, x, y);
-            a4 = Vector256.FusedMultiplyAdd(a4, x, y); a5 = Vector256.FusedMultiplyAdd(a5, x, y);
-            a6 = Vector256.FusedMultiplyAdd(a6, x, y); a7 = Vector256.FusedMultiplyAdd(a7, x, y);
-            a8 = Vector256.FusedMultiplyAdd(a8, x, y); a9 = Vector256.FusedMultiplyAdd(a9, x, y);
-            a10 = Vector256.FusedMultiplyAdd(a10, x, y); a11 = Vector256.FusedMultiplyAdd(a11, x, y);
-        }
-        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+        public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector512<float> a, Vector512<float> b) => Vector512.Sum(a + b);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
-    private static float Chains128(long iterations)
+    private readonly struct Width256 : IWidth<Vector256<float>>
     {
-        Vector128<float> x = Vector128.Create(0.999f), y = Vector128.Create(1e-3f);
-        Vector128<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+        public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector256<float> a, Vector256<float> b) => Vector256.Sum(a + b);
+    }
+
+    private readonly struct Width128 : IWidth<Vector128<float>>
+    {
+        public static Vector128<float> Create(float value) => Vector128.Create(value);
+        public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector128<float> a, Vector128<float> b) => Vector128.Sum(a + b);
+    }
+
+    /// <summary>Twelve chains a = a·x + y, <paramref name="iterations"/> steps each; returns a sum of them so the loop is kept.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]   // kept whole: inlined into the parallel region, its chains could spill
+    private static float Chains<TVector, TWidth>(long iterations) where TWidth : struct, IWidth<TVector>
+    {
+        TVector x = TWidth.Create(0.999f), y = TWidth.Create(1e-3f);
+        TVector a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
         for (long i = 0; i < iterations; i++)
         {
-            a0 = Vector128.FusedMultiplyAdd(a0, x, y); a1 = Vector128.FusedMultiplyAdd(a1, x, y);
-            a2 = Vector128.FusedMultiplyAdd(a2, x, y); a3 = Vector128.FusedMultiplyAdd(a3, x, y);
-            a4 = Vector128.FusedMultiplyAdd(a4, x, y); a5 = Vector128.FusedMultiplyAdd(a5, x, y);
-            a6 = Vector128.FusedMultiplyAdd(a6, x, y); a7 = Vector128.FusedMultiplyAdd(a7, x, y);
-            a8 = Vector128.FusedMultiplyAdd(a8, x, y); a9 = Vector128.FusedMultiplyAdd(a9, x, y);
-            a10 = Vector128.FusedMultiplyAdd(a10, x, y); a11 = Vector128.FusedMultiplyAdd(a11, x, y);
+            a0 = TWidth.FusedMultiplyAdd(a0, x, y); a1 = TWidth.FusedMultiplyAdd(a1, x, y);
+            a2 = TWidth.FusedMultiplyAdd(a2, x, y); a3 = TWidth.FusedMultiplyAdd(a3, x, y);
+            a4 = TWidth.FusedMultiplyAdd(a4, x, y); a5 = TWidth.FusedMultiplyAdd(a5, x, y);
+            a6 = TWidth.FusedMultiplyAdd(a6, x, y); a7 = TWidth.FusedMultiplyAdd(a7, x, y);
+            a8 = TWidth.FusedMultiplyAdd(a8, x, y); a9 = TWidth.FusedMultiplyAdd(a9, x, y);
+            a10 = TWidth.FusedMultiplyAdd(a10, x, y); a11 = TWidth.FusedMultiplyAdd(a11, x, y);
         }
-        return Vector128.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+        return TWidth.Sum(a0, a1) + TWidth.Sum(a2, a3) + TWidth.Sum(a4, a5) + TWidth.Sum(a6, a7) + TWidth.Sum(a8, a9) + TWidth.Sum(a10, a11);
     }
 }

@@ -146,13 +146,15 @@ if (only.Contains("gemm"))
     }
 }
 
-File.WriteAllText(json, JsonSerializer.Serialize(new Dictionary<string, object>
+var report = new Dictionary<string, object>
 {
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture), ["threads"] = Environment.ProcessorCount,
-    ["cpu"] = machine.Cpu, ["fma_peak_gflops_1thread"] = Math.Round(machine.PeakOneThread, 1),
-    ["fma_peak_gflops"] = Math.Round(machine.PeakAllThreads, 1), ["fma_peak_threads"] = machine.Threads,
-    ["results"] = results,
-}, new JsonSerializerOptions { WriteIndented = true }));
+    ["cpu"] = machine.Cpu, ["results"] = results,
+};
+if (machine.HasPeak)
+    (report["fma_peak_gflops_1thread"], report["fma_peak_gflops"], report["fma_peak_threads"]) =
+        (Math.Round(machine.PeakOneThread, 1), Math.Round(machine.PeakAllThreads, 1), machine.Threads);
+File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"\nwrote {json}");
 return 0;
 
