@@ -289,4 +289,18 @@ public class PackedBTests
             Parallelism.MaxThreads = saved;
         }
     }
+
+    // A speed property no timed test can hold: with profile-guided optimisation the JIT once inlined whole products into
+    // the worker loop and the kernel ran at half speed there (docs/performance.md). The kernels must stay calls.
+    [TestCase("Kernel8x32")]
+    [TestCase("Kernel8x16")]
+    [TestCase("Kernel6x16")]
+    [TestCase("Dot4x4")]
+    public void RegisterBlockedKernels_AreNeverInlined(string name)
+    {
+        var method = typeof(Gemm).GetMethod(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        Assert.That(method, Is.Not.Null, $"Gemm.{name} not found");
+        Assert.That(method!.MethodImplementationFlags & System.Reflection.MethodImplAttributes.NoInlining,
+            Is.EqualTo(System.Reflection.MethodImplAttributes.NoInlining), $"Gemm.{name} must be [MethodImpl(MethodImplOptions.NoInlining)]");
+    }
 }
