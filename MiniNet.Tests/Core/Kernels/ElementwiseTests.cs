@@ -69,7 +69,7 @@ public class ElementwiseTests
 [TestFixture]
 public class OptimizerKernelTests
 {
-    [TestCase(0), TestCase(1), TestCase(17), TestCase(67), TestCase(100_003)]
+    [TestCase(0), TestCase(1), TestCase(17), TestCase(67), TestCase(100_003), TestCase(600_001)]   // the last on several threads
     public void SgdMomentum_MatchesScalarTwin(int length)
     {
         float[] p = TestData.Array(length, 1), g = TestData.Array(length, 2), v = TestData.Array(length, 3);
@@ -78,5 +78,25 @@ public class OptimizerKernelTests
         MiniNet.Kernels.Reference.OptimizerReference.SgdMomentum(p2, g, v2, length, 0.1f, 0.9f, 0.2f);
         TensorAssert.Close(p, p2, atol: 1e-6f, rtol: 1e-6f, what: "parameter");
         TensorAssert.Close(v, v2, atol: 1e-6f, rtol: 1e-6f, what: "velocity");
+    }
+
+    [Test]
+    public void SgdMomentum_TouchesOnlyTheFirstLengthElements()
+    {
+        const int length = 300_007, slack = 37;
+        float[] p = TestData.Array(length + slack, 4), g = TestData.Array(length + slack, 5), v = TestData.Array(length + slack, 6);
+        float[] p0 = (float[])p.Clone(), v0 = (float[])v.Clone();
+        MiniNet.Kernels.OptimizerKernels.SgdMomentum(p, g, v, length, 0.1f, 0.9f, 0f);
+        Assert.That(p[length..], Is.EqualTo(p0[length..]), "parameters past length");
+        Assert.That(v[length..], Is.EqualTo(v0[length..]), "velocities past length");
+        Assert.That(p[length - 1], Is.Not.EqualTo(p0[length - 1]), "the last element is updated");
+    }
+
+    [Test]
+    public void SgdMomentum_RejectsArraysShorterThanLength()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            MiniNet.Kernels.OptimizerKernels.SgdMomentum(new float[10], new float[9], new float[10], 10, 0.1f, 0.9f, 0f));
+        Assert.That(e!.Message, Does.Contain("10 elements").And.Contain("9"));
     }
 }
