@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using System.Numerics;
 
 namespace MiniNet.Kernels;
 
@@ -9,10 +9,11 @@ internal static unsafe class OptimizerKernels
 {
     /// <summary>SGD with momentum, PyTorch's rule after the first step: v ← μ·v + (1 − dampening)·g; p ← p − lr·v, for
     /// the first <paramref name="length"/> elements.</summary>
-    /// <remarks>Each element is computed the same way whatever its position (fused multiply-adds on Vector512, Vector256
-    /// or one float), so the result does not depend on the split over threads. Pointer loops on the widest vectors:
-    /// for a 1024×1024 weight whose arrays were in cache, 253–270 → 183–214 µs against the earlier <c>Vector&lt;float&gt;</c>
-    /// loop over arrays (256 bits, a bounds check per load), 3 fresh-process pairs on a Zen 4 host.</remarks>
+    /// <remarks>Each element is computed the same way whatever its position (fused multiply-adds on vectors and on the
+    /// scalar tail), so the result does not depend on the split over threads. A pointer loop: for a 1024×1024 weight
+    /// whose arrays were in cache, 232–260 → 148–155 µs against the earlier loop over the arrays (a bounds check per
+    /// load); a Vector512 version took 186–194 µs (3 fresh-process rounds each, a Zen 4 host). From memory, the same
+    /// within noise (about 0.4 ms for an 802,816-element layer).</remarks>
     public static void SgdMomentum(float[] p, float[] g, float[] v, int length, float lr, float momentum, float dampening)
     {
         if (p.Length < length || g.Length < length || v.Length < length)
@@ -23,25 +24,12 @@ internal static unsafe class OptimizerKernels
             fixed (float* pp = p, pg = g, pv = v)
             {
                 int i = start, end = start + count;
-                if (Vector512.IsHardwareAccelerated)
+                Vector<float> mu = new(momentum), k = new(keep), step = new(-lr);
+                for (; i <= end - Vector<float>.Count; i += Vector<float>.Count)
                 {
-                    Vector512<float> mu = Vector512.Create(momentum), k = Vector512.Create(keep), step = Vector512.Create(-lr);
-                    for (; i <= end - Vector512<float>.Count; i += Vector512<float>.Count)
-                    {
-                        var velocity = Vector512.FusedMultiplyAdd(Vector512.Load(pv + i), mu, Vector512.Load(pg + i) * k);
-                        velocity.Store(pv + i);
-                        Vector512.FusedMultiplyAdd(velocity, step, Vector512.Load(pp + i)).Store(pp + i);
-                    }
-                }
-                if (Vector256.IsHardwareAccelerated)
-                {
-                    Vector256<float> mu = Vector256.Create(momentum), k = Vector256.Create(keep), step = Vector256.Create(-lr);
-                    for (; i <= end - Vector256<float>.Count; i += Vector256<float>.Count)
-                    {
-                        var velocity = Vector256.FusedMultiplyAdd(Vector256.Load(pv + i), mu, Vector256.Load(pg + i) * k);
-                        velocity.Store(pv + i);
-                        Vector256.FusedMultiplyAdd(velocity, step, Vector256.Load(pp + i)).Store(pp + i);
-                    }
+                    var velocity = Vector.FusedMultiplyAdd(Vector.Load(pv + i), mu, Vector.Load(pg + i) * k);
+                    velocity.Store(pv + i);
+                    Vector.FusedMultiplyAdd(velocity, step, Vector.Load(pp + i)).Store(pp + i);
                 }
                 for (; i < end; i++)
                 {
