@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace MiniNet.Kernels;
 
@@ -171,14 +172,25 @@ internal static partial class BatchNormKernels
     }
 
     /// <summary>Loops over one contiguous run with per-run scalars.</summary>
+    /// <remarks>Vectors are read and written through references (LoadUnsafe/StoreUnsafe), inside bounds the loop
+    /// conditions keep, after one check that the runs are as long as x: slicing a span for every vector cost a bounds
+    /// check per load. On the CNN's second BatchNorm2d (64×64×196, both threads of a Zen 4 host, two alternating runs) the
+    /// statistics, normalise + ReLU, backward sums and input gradient took 126–138, 95–105, 132–141 and 190–191 µs that
+    /// way, 101–103, 80–82, 96–103 and 140–143 µs this way; the first (64×32×784, from L3) gains less.</remarks>
     private static class Runs
     {
+        private static void CheckLength(int x, int other, string name)
+        {
+            if (other < x) throw new ArgumentException($"BatchNorm run: {name} has {other} values, x has {x}.");
+        }
+
         public static float SumDifference(ReadOnlySpan<float> x, float s)
         {
+            ref float rx = ref MemoryMarshal.GetReference(x);
             var acc = Vector<float>.Zero;
             var vs = new Vector<float>(s);
             int i = 0, w = Vector<float>.Count;
-            for (; i <= x.Length - w; i += w) acc += new Vector<float>(x.Slice(i, w)) - vs;
+            for (; i <= x.Length - w; i += w) acc += Vector.LoadUnsafe(ref rx, (nuint)i) - vs;
             float sum = Vector.Sum(acc);
             for (; i < x.Length; i++) sum += x[i] - s;
             return sum;
@@ -186,12 +198,13 @@ internal static partial class BatchNormKernels
 
         public static float SumSquaredDifference(ReadOnlySpan<float> x, float center)
         {
+            ref float rx = ref MemoryMarshal.GetReference(x);
             var acc = Vector<float>.Zero;
             var vc = new Vector<float>(center);
             int i = 0, w = Vector<float>.Count;
             for (; i <= x.Length - w; i += w)
             {
-                var d = new Vector<float>(x.Slice(i, w)) - vc;
+                var d = Vector.LoadUnsafe(ref rx, (nuint)i) - vc;
                 acc = Vector.FusedMultiplyAdd(d, d, acc);
             }
             float sum = Vector.Sum(acc);
@@ -201,14 +214,16 @@ internal static partial class BatchNormKernels
 
         public static void Affine(ReadOnlySpan<float> x, float center, float scale, float shift, Span<float> y, bool relu)
         {
+            CheckLength(x.Length, y.Length, "y");
+            ref float rx = ref MemoryMarshal.GetReference(x), ry = ref MemoryMarshal.GetReference(y);
             var vc = new Vector<float>(center);
             var vs = new Vector<float>(scale);
             var vb = new Vector<float>(shift);
             int i = 0, w = Vector<float>.Count;
             for (; i <= x.Length - w; i += w)
             {
-                var v = Vector.FusedMultiplyAdd(new Vector<float>(x.Slice(i, w)) - vc, vs, vb);
-                (relu ? Vector.Max(v, Vector<float>.Zero) : v).CopyTo(y.Slice(i, w));
+                var v = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref rx, (nuint)i) - vc, vs, vb);
+                (relu ? Vector.Max(v, Vector<float>.Zero) : v).StoreUnsafe(ref ry, (nuint)i);
             }
             for (; i < x.Length; i++)
             {
@@ -220,6 +235,8 @@ internal static partial class BatchNormKernels
         public static (float SumDy, float SumDyXhat) GradientSums(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float center, float inv, float offset,
             (float Scale, float Shift)? gate)
         {
+            CheckLength(x.Length, dy.Length, "dy");
+            ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy);
             Vector<float> s = Vector<float>.Zero, sx = Vector<float>.Zero;
             var vc = new Vector<float>(center);
             var vi = new Vector<float>(inv);
@@ -230,8 +247,8 @@ internal static partial class BatchNormKernels
             int i = 0, w = Vector<float>.Count;
             for (; i <= x.Length - w; i += w)
             {
-                var d = new Vector<float>(x.Slice(i, w)) - vc;
-                var g = new Vector<float>(dy.Slice(i, w));
+                var d = Vector.LoadUnsafe(ref rx, (nuint)i) - vc;
+                var g = Vector.LoadUnsafe(ref rdy, (nuint)i);
                 if (gate is not null) g = Gate(Vector.FusedMultiplyAdd(d, vgs, vgt), g);
                 s += g;
                 sx = Vector.FusedMultiplyAdd(g, Vector.FusedMultiplyAdd(d, vi, vo), sx);
@@ -249,6 +266,9 @@ internal static partial class BatchNormKernels
         public static void InputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, float center, float inv, float offset,
             float k, float a, float b, Span<float> dx, bool accumulate, (float Scale, float Shift)? gate)
         {
+            CheckLength(x.Length, dy.Length, "dy");
+            CheckLength(x.Length, dx.Length, "dx");
+            ref float rx = ref MemoryMarshal.GetReference(x), rdy = ref MemoryMarshal.GetReference(dy), rdx = ref MemoryMarshal.GetReference(dx);
             var (gs, gt) = gate ?? (0f, 0f);
             var vgs = new Vector<float>(gs);
             var vgt = new Vector<float>(gt);
@@ -261,13 +281,13 @@ internal static partial class BatchNormKernels
             int i = 0, w = Vector<float>.Count;
             for (; i <= x.Length - w; i += w)
             {
-                var d = new Vector<float>(x.Slice(i, w)) - vc;
+                var d = Vector.LoadUnsafe(ref rx, (nuint)i) - vc;
                 var xhat = Vector.FusedMultiplyAdd(d, vi, vo);
-                var dyi = new Vector<float>(dy.Slice(i, w));
+                var dyi = Vector.LoadUnsafe(ref rdy, (nuint)i);
                 if (gate is not null) dyi = Gate(Vector.FusedMultiplyAdd(d, vgs, vgt), dyi);
                 var g = dyi - va - xhat * vb;
-                var before = accumulate ? new Vector<float>(dx.Slice(i, w)) : Vector<float>.Zero;
-                Vector.FusedMultiplyAdd(vk, g, before).CopyTo(dx.Slice(i, w));
+                var before = accumulate ? Vector.LoadUnsafe(ref rdx, (nuint)i) : Vector<float>.Zero;
+                Vector.FusedMultiplyAdd(vk, g, before).StoreUnsafe(ref rdx, (nuint)i);
             }
             for (; i < x.Length; i++)
             {
