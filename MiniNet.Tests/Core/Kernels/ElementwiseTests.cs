@@ -69,7 +69,7 @@ public class ElementwiseTests
 [TestFixture]
 public class OptimizerKernelTests
 {
-    [TestCase(0), TestCase(1), TestCase(17), TestCase(67), TestCase(100_003), TestCase(600_001)]   // the last on several threads
+    [TestCase(0), TestCase(1), TestCase(17), TestCase(67), TestCase(100_003), TestCase(600_001)]   // the last split over threads
     public void SgdMomentum_MatchesScalarTwin(int length)
     {
         float[] p = TestData.Array(length, 1), g = TestData.Array(length, 2), v = TestData.Array(length, 3);
@@ -92,11 +92,42 @@ public class OptimizerKernelTests
         Assert.That(p[length - 1], Is.Not.EqualTo(p0[length - 1]), "the last element is updated");
     }
 
-    [Test]
-    public void SgdMomentum_RejectsArraysShorterThanLength()
+    [TestCase(9, 10, 10), TestCase(10, 9, 10), TestCase(10, 10, 9)]
+    public void SgdMomentum_RejectsArraysShorterThanLength(int p, int g, int v)
     {
         var e = Assert.Throws<ArgumentException>(() =>
-            MiniNet.Kernels.OptimizerKernels.SgdMomentum(new float[10], new float[9], new float[10], 10, 0.1f, 0.9f, 0f));
-        Assert.That(e!.Message, Does.Contain("10 elements").And.Contain("9"));
+            MiniNet.Kernels.OptimizerKernels.SgdMomentum(new float[p], new float[g], new float[v], 10, 0.1f, 0.9f, 0f));
+        Assert.That(e!.Message, Does.Contain("10 elements").And.Contain($"hold {p}, {g} and {v}"));
+    }
+
+    [NonParallelizable]   // changes the global thread count for a moment
+    [Test]
+    public void SgdMomentum_ElementsDoNotDependOnThreadsOrLength()
+    {
+        const int length = 600_000;   // a multiple of every vector width: no scalar tail, until one element shorter
+        float[] g = TestData.Array(length, 8);
+        (float[] P, float[] V) Update(int threads, int n)
+        {
+            float[] p = TestData.Array(length, 9), v = TestData.Array(length, 10);
+            int saved = MiniNet.Kernels.Parallelism.MaxThreads;
+            try
+            {
+                MiniNet.Kernels.Parallelism.MaxThreads = threads;
+                MiniNet.Kernels.OptimizerKernels.SgdMomentum(p, g, v, n, 0.1f, 0.9f, 0.2f);
+            }
+            finally
+            {
+                MiniNet.Kernels.Parallelism.MaxThreads = saved;
+            }
+            return (p[..n], v[..n]);
+        }
+        var one = Update(1, length);
+        var four = Update(4, length);
+        Assert.That(four.P, Is.EqualTo(one.P), "parameters, 4 threads against 1");
+        Assert.That(four.V, Is.EqualTo(one.V), "velocities, 4 threads against 1");
+        // One element shorter: the last vector's other elements now fall in the scalar tail, and must come out the same.
+        var shorter = Update(1, length - 1);
+        Assert.That(shorter.P, Is.EqualTo(one.P[..(length - 1)]), "parameters, length − 1 against length");
+        Assert.That(shorter.V, Is.EqualTo(one.V[..(length - 1)]), "velocities, length − 1 against length");
     }
 }
