@@ -921,8 +921,9 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Asks for the cache lines of a tile of C (rows × 32 floats) before the kernel's loop, so that they have
-    /// arrived when its sums are added and stored thousands of cycles later: a tile of a large C has long left the
-    /// caches by the next k-block, and its loads and stores would otherwise wait on memory at the end of each kernel.</summary>
+    /// arrived when its sums are added and stored at the end (kc·16 multiply-adds later, thousands of cycles at the
+    /// usual depths): a tile of a large C has long left the caches by the next k-block, and its loads and stores would
+    /// otherwise wait on memory at the end of each kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchTile(float* c, int ldc, int rows)
     {

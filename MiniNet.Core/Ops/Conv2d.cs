@@ -215,9 +215,9 @@ public static partial class Ops
         return y;
     }
 
-    // Per-thread buffers of the forward pass (pinned): the packed weight and an image's columns in packed form. A pinned buffer is kept for the next call only up to RetainedFloats, so that one very large
-    // layer does not hold its buffers on every thread for good (pinned arrays cannot go to the BufferPool, whose arrays
-    // may move).
+    // Per-thread buffers of the forward pass (pinned): the packed weight and an image's columns in packed form. A pinned
+    // buffer is kept for the next call only up to RetainedFloats, so that one very large layer does not hold its buffers
+    // on every thread for good (pinned arrays cannot go to the BufferPool, whose arrays may move).
     private const int RetainedFloats = 1 << 22;
 
     private static float[]? Retained(float[] buffer) => buffer.Length <= RetainedFloats ? buffer : null;

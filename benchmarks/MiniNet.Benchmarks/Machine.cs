@@ -46,15 +46,21 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
     /// widest accelerated vectors, 1.2 billion per thread (0.2–0.4 s on the hosts seen so far; the best of three tries).</summary>
     private static double Peak(int threads)
     {
+        if (Vector512.IsHardwareAccelerated) return Peak<Vector512<float>, Width512>(threads);
+        if (Vector256.IsHardwareAccelerated) return Peak<Vector256<float>, Width256>(threads);
+        return Peak<Vector128<float>, Width128>(threads);
+    }
+
+    private static double Peak<TVector, TWidth>(int threads) where TWidth : struct, IWidth<TVector>
+    {
         const long iterations = 100_000_000;
-        int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
-        Chains(1000);   // compiled before it is timed (the timed loops move to optimised code as they run)
+        Chains<TVector, TWidth>(1000);   // compiled before it is timed (the timed loops move to optimised code as they run)
         double best = 0;
         for (int attempt = 0; attempt < 3; attempt++)
         {
             var clock = Stopwatch.StartNew();
-            Parallelism.For(threads, _ => Chains(iterations));
-            best = Math.Max(best, threads * iterations * ChainCount * lanes * 2.0 / clock.Elapsed.TotalSeconds / 1e9);
+            Parallelism.For(threads, _ => Chains<TVector, TWidth>(iterations));
+            best = Math.Max(best, threads * iterations * ChainCount * TWidth.Lanes * 2.0 / clock.Elapsed.TotalSeconds / 1e9);
         }
         return best;
     }
@@ -63,17 +69,11 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
     /// loop is bound by the units' throughput, not by latency.</summary>
     private const int ChainCount = 12;
 
-    private static float Chains(long iterations)
-    {
-        if (Vector512.IsHardwareAccelerated) return Chains<Vector512<float>, Width512>(iterations);
-        if (Vector256.IsHardwareAccelerated) return Chains<Vector256<float>, Width256>(iterations);
-        return Chains<Vector128<float>, Width128>(iterations);
-    }
-
     /// <summary>The vector operations the peak loop needs, for one width (the JIT compiles <see cref="Chains{TVector, TWidth}"/>
     /// once per width, with these calls inlined).</summary>
     private interface IWidth<TVector>
     {
+        static abstract int Lanes { get; }
         static abstract TVector Create(float value);
         static abstract TVector FusedMultiplyAdd(TVector a, TVector b, TVector c);
         static abstract float Sum(TVector a, TVector b);
@@ -81,6 +81,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
 
     private readonly struct Width512 : IWidth<Vector512<float>>
     {
+        public static int Lanes => Vector512<float>.Count;
         public static Vector512<float> Create(float value) => Vector512.Create(value);
         public static Vector512<float> FusedMultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
         public static float Sum(Vector512<float> a, Vector512<float> b) => Vector512.Sum(a + b);
@@ -88,6 +89,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
 
     private readonly struct Width256 : IWidth<Vector256<float>>
     {
+        public static int Lanes => Vector256<float>.Count;
         public static Vector256<float> Create(float value) => Vector256.Create(value);
         public static Vector256<float> FusedMultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
         public static float Sum(Vector256<float> a, Vector256<float> b) => Vector256.Sum(a + b);
@@ -95,6 +97,7 @@ public sealed record Machine(string Cpu, double PeakOneThread, double PeakAllThr
 
     private readonly struct Width128 : IWidth<Vector128<float>>
     {
+        public static int Lanes => Vector128<float>.Count;
         public static Vector128<float> Create(float value) => Vector128.Create(value);
         public static Vector128<float> FusedMultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.FusedMultiplyAdd(a, b, c);
         public static float Sum(Vector128<float> a, Vector128<float> b) => Vector128.Sum(a + b);

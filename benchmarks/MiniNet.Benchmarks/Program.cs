@@ -44,8 +44,8 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
         optimizer.Step();
     }
 
-    (double train, int gen0, int gen1, int gen2) = evalOnly ? (double.NaN, 0, 0, 0) : MeasureTraining();
-    (double Train, int Gen0, int Gen1, int Gen2) MeasureTraining()
+    Training? training = evalOnly ? null : MeasureTraining();
+    Training MeasureTraining()
     {
         model.Train();
         Measure(TrainStep, 1.0);   // warm-up: JIT tiers, pools, caches
@@ -57,7 +57,7 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
         GC.Collect();
         (int g0, int g1, int g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         double steps = Median(Enumerable.Range(0, windows).Select(_ => Measure(TrainStep, windowSeconds)));
-        return (steps * w.Batch, GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
+        return new Training(steps * w.Batch, GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
     }
 
     model.Eval();
@@ -68,14 +68,16 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
     catch (NotSupportedException) { }
     (double frozenEval, int frozenBatch) = frozen is null ? (double.NaN, 0) : BestEval(frozen);
     double peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0;
-    string Count(int n) => evalOnly ? "-" : n.ToString(CultureInfo.InvariantCulture);
-    Console.WriteLine($"{w.Name,-10}{(evalOnly ? "-" : train.ToString("N0", CultureInfo.InvariantCulture)),14}{bestEval,14:N0}{bestBatch,11}{(frozen is null ? "-" : frozenEval.ToString("N0", CultureInfo.InvariantCulture)),14}{Count(gen0),7}{Count(gen1),7}{Count(gen2),7}{peakMiB,10:N0}");
+    string Figure(double? value, string format = "N0") => value?.ToString(format, CultureInfo.InvariantCulture) ?? "-";
+    Console.WriteLine($"{w.Name,-10}{Figure(training?.ImagesPerSecond),14}{bestEval,14:N0}{bestBatch,11}{Figure(frozen is null ? null : frozenEval),14}" +
+        $"{Figure(training?.Gen0, "0"),7}{Figure(training?.Gen1, "0"),7}{Figure(training?.Gen2, "0"),7}{peakMiB,10:N0}");
     var entry = new Dictionary<string, object>
     {
         ["workload"] = w.Name, ["batch"] = w.Batch, ["eval_images_per_s"] = Math.Round(bestEval),
         ["eval_batch"] = bestBatch, ["peak_working_set_mib"] = Math.Round(peakMiB),
     };
-    if (!evalOnly) (entry["train_images_per_s"], entry["gen0"], entry["gen1"], entry["gen2"]) = (Math.Round(train), gen0, gen1, gen2);
+    if (training is { } t)
+        (entry["train_images_per_s"], entry["gen0"], entry["gen1"], entry["gen2"]) = (Math.Round(t.ImagesPerSecond), t.Gen0, t.Gen1, t.Gen2);
     if (frozen is not null) (entry["frozen_eval_images_per_s"], entry["frozen_eval_batch"]) = (Math.Round(frozenEval), frozenBatch);
     results.Add(entry);
 
@@ -178,3 +180,6 @@ string? OptionValue(string name)
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
+
+/// <summary>A workload's training figures: images per second (median of the timed windows) and the collections in them.</summary>
+internal sealed record Training(double ImagesPerSecond, int Gen0, int Gen1, int Gen2);
