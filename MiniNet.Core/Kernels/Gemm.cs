@@ -307,45 +307,39 @@ internal static unsafe class Gemm
     private static void ApplyEpilogue(float* c, int ldc, int rows, int cols, int row0, int col0, in Epilogue e)
     {
         if (!e.IsActive) return;
-        bool relu = e.Activation == FusedActivation.Relu;
         for (int r = 0; r < rows; r++)
         {
             float* row = c + (long)r * ldc;
-            if (e.PerRow) AffineRow(row, cols, e.Scale[row0 + r], e.Shift[row0 + r], relu);
-            else AffineRow(row, cols, e.Scale + col0, e.Shift + col0, relu);
-            if (e.Activation == FusedActivation.Sigmoid)
-            {
-                var span = new Span<float>(row, cols);
-                System.Numerics.Tensors.TensorPrimitives.Sigmoid(span, span);
-            }
+            if (e.PerRow) AffineRow(row, cols, e.Scale[row0 + r], e.Shift[row0 + r], e.Activation);
+            else AffineRow(row, cols, e.Scale + col0, e.Shift + col0, e.Activation);
         }
     }
 
-    /// <summary>row[j] = row[j]·scale[j] + shift[j] (then max(·, 0) when <paramref name="relu"/>).</summary>
-    private static void AffineRow(float* row, int cols, float* scale, float* shift, bool relu)
+    /// <summary>row[j] = act(row[j]·scale[j] + shift[j]).</summary>
+    private static void AffineRow(float* row, int cols, float* scale, float* shift, FusedActivation act)
     {
         int j = 0;
         if (s_avx512)
             for (; j + 16 <= cols; j += 16)
             {
                 var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), Vector512.Load(scale + j), Vector512.Load(shift + j));
-                Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
+                Vector512.Store(Activate(v, act), row + j);
             }
         if (s_avx256)
             for (; j + 8 <= cols; j += 8)
             {
                 var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), Vector256.Load(scale + j), Vector256.Load(shift + j));
-                Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
+                Vector256.Store(Activate(v, act), row + j);
             }
         for (; j < cols; j++)
         {
             float v = MathF.FusedMultiplyAdd(row[j], scale[j], shift[j]);
-            row[j] = relu ? MathF.Max(v, 0f) : v;
+            row[j] = Activate(v, act);
         }
     }
 
-    /// <summary>row[j] = row[j]·scale + shift (then max(·, 0) when <paramref name="relu"/>): one row's scale and shift.</summary>
-    private static void AffineRow(float* row, int cols, float scale, float shift, bool relu)
+    /// <summary>row[j] = act(row[j]·scale + shift): one row's scale and shift.</summary>
+    private static void AffineRow(float* row, int cols, float scale, float shift, FusedActivation act)
     {
         int j = 0;
         if (s_avx512)
@@ -354,7 +348,7 @@ internal static unsafe class Gemm
             for (; j + 16 <= cols; j += 16)
             {
                 var v = Vector512.FusedMultiplyAdd(Vector512.Load(row + j), s, t);
-                Vector512.Store(relu ? Vector512.Max(v, Vector512<float>.Zero) : v, row + j);
+                Vector512.Store(Activate(v, act), row + j);
             }
         }
         if (s_avx256)
@@ -363,15 +357,39 @@ internal static unsafe class Gemm
             for (; j + 8 <= cols; j += 8)
             {
                 var v = Vector256.FusedMultiplyAdd(Vector256.Load(row + j), s, t);
-                Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, row + j);
+                Vector256.Store(Activate(v, act), row + j);
             }
         }
         for (; j < cols; j++)
         {
             float v = MathF.FusedMultiplyAdd(row[j], scale, shift);
-            row[j] = relu ? MathF.Max(v, 0f) : v;
+            row[j] = Activate(v, act);
         }
     }
+
+    /// <summary>The epilogue's activation of one value; the vector overloads below apply it to each lane.</summary>
+    private static float Activate(float v, FusedActivation act) => act switch
+    {
+        FusedActivation.Relu => MathF.Max(v, 0f),
+        FusedActivation.Sigmoid => Logistic.Of(v),
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Activate(Vector256<float> v, FusedActivation act) => act switch
+    {
+        FusedActivation.Relu => Vector256.Max(v, Vector256<float>.Zero),
+        FusedActivation.Sigmoid => Logistic.Of(v),
+        _ => v,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Activate(Vector512<float> v, FusedActivation act) => act switch
+    {
+        FusedActivation.Relu => Vector512.Max(v, Vector512<float>.Zero),
+        FusedActivation.Sigmoid => Logistic.Of(v),
+        _ => v,
+    };
 
     /// <summary>Each thread multiplies over its own slice of k (whole KC blocks); thread 0 writes C, the others a pooled
     /// buffer, added to C in thread order afterwards.</summary>

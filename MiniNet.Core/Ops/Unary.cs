@@ -106,7 +106,7 @@ public static partial class Ops
     {
         Tensor y = Tensor.Allocate(x.Dims);
         float[] xs = x.Storage, ys = y.Storage;
-        Parallelism.ForSlices(x.Numel, (start, count) => TensorPrimitives.Sigmoid(xs.AsSpan(start, count), ys.AsSpan(start, count)));
+        Parallelism.ForSlices(x.Numel, (start, count) => Logistic.Apply(xs.AsSpan(start, count), ys.AsSpan(start, count)));
         return Autograd.Record(y, "sigmoid", [x], dy =>
         {
             // dσ/dx = σ·(1 − σ): reuse the saved output instead of recomputing e^(−x).

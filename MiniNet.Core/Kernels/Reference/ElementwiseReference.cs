@@ -8,6 +8,12 @@ internal static class ElementwiseReference
         for (int i = 0; i < dx.Length; i++) if (x[i] > 0f) dx[i] += dy[i];
     }
 
+    /// <summary>y[i] = σ(x[i]) = 1 / (1 + e^(−x[i])): the twin of <see cref="Logistic"/>.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = 1f / (1f + MathF.Exp(-x[i]));
+    }
+
     public static void SigmoidGrad(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         for (int i = 0; i < dx.Length; i++) dx[i] += dy[i] * y[i] * (1f - y[i]);
