@@ -17,7 +17,9 @@ namespace MiniNet.Kernels;
 // Epilogue: a product that feeds a per-column affine map and an activation (a linear layer followed by an inference-mode
 // BatchNorm and ReLU, say) can have them applied to each tile of C right after its last k-block, while the tile is still
 // in L1, instead of in separate passes over the whole output: c = act(c·scale[j] + shift[j]), or per row,
-// c = act(c·scale[i] + shift[i]) (a convolution followed by a BatchNorm2d: its output channels are the rows).
+// c = act(c·scale[i] + shift[i]) (a convolution followed by a BatchNorm2d: its output channels are the rows). A full
+// 8×32 tile applies it in the kernel as its sums are stored, still in registers (the same operations, so the same
+// values); edge tiles and the Vector256 kernel apply it to the stored tile.
 //
 // Prepacked B: an operand that does not change between products (an inference weight) can be packed once, in the layout
 // the products read (PackedB), so that each product skips packing it; the sums are the same, so the results are
@@ -300,6 +302,15 @@ internal static unsafe class Gemm
         public readonly FusedActivation Activation = activation;
         public readonly bool PerRow = perRow;
         public bool IsActive => Scale != null;
+
+        /// <summary>The map for the tile whose first element is C[row0, col0]: its scale and shift start at the tile's
+        /// first row (per row) or column.</summary>
+        public Epilogue ForTile(int row0, int col0)
+        {
+            if (!IsActive) return this;
+            int offset = PerRow ? row0 : col0;
+            return new Epilogue(Scale + offset, Shift + offset, Activation, PerRow);
+        }
     }
 
     /// <summary>c[r, j] = act(c[r, j]·scale[col0 + j] + shift[col0 + j]) for r &lt; rows, j &lt; cols, or with
@@ -650,6 +661,13 @@ internal static unsafe class Gemm
                 float* cTile = p.C + (long)(ic + ir) * p.Ldc + jr;
                 float* aPanel = pa + ir * kc;
                 float* bPanel = pb + (jr - pbColumn) * kc;
+                if (mTile == mr && nTile == nr && s_avx512)
+                {
+                    // The epilogue is applied as the sums are stored, while they are still in registers.
+                    Epilogue tile = last ? p.Epilogue.ForTile(ic + ir, jr) : default;
+                    Kernel8x32(kc, aPanel, bPanel, cTile, p.Ldc, accumulate, tile);
+                    continue;
+                }
                 if (mTile == mr && nTile == nr)
                     MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
                 else
@@ -891,18 +909,19 @@ internal static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
-        if (s_avx512) Kernel8x32(kc, a, b, c, ldc, accumulate);
+        if (s_avx512) Kernel8x32(kc, a, b, c, ldc, accumulate, default);
         else Kernel6x16(kc, a, b, c, ldc, accumulate);
     }
 
-    /// <summary>C[0..8, 0..32] (+)= Σ_q a[q·8 + r]·b[q·32 + j], 16 Vector512 accumulators.</summary>
+    /// <summary>C[0..8, 0..32] (+)= Σ_q a[q·8 + r]·b[q·32 + j], 16 Vector512 accumulators, with the tile's epilogue
+    /// (<see cref="Epilogue.ForTile"/>) applied as the sums are stored when it is active.</summary>
     /// <remarks>The kernels are never inlined. With profile-guided optimisation the JIT inlined a whole product, through
     /// the parallel region's delegate, into the worker loop (the profile showed it all as one method, the worker's), and
     /// the kernel ran at about half speed there, as when its accumulators do not all fit in registers: a process that only
     /// ran a frozen fig1 model's batch-1000 eval reached 290–326k images/s, against 547–596k with the kernels called (a
     /// call is cheap next to a kernel's multiply-adds: kc·MR·NR/16 vector operations, 144 even at k = 9).</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate, in Epilogue epilogue)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -928,14 +947,26 @@ internal static unsafe class Gemm
             x = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
-        Store512(c, c00, c01, accumulate); c += ldc;
-        Store512(c, c10, c11, accumulate); c += ldc;
-        Store512(c, c20, c21, accumulate); c += ldc;
-        Store512(c, c30, c31, accumulate); c += ldc;
-        Store512(c, c40, c41, accumulate); c += ldc;
-        Store512(c, c50, c51, accumulate); c += ldc;
-        Store512(c, c60, c61, accumulate); c += ldc;
-        Store512(c, c70, c71, accumulate);
+        if (!epilogue.IsActive)
+        {
+            Store512(c, c00, c01, accumulate); c += ldc;
+            Store512(c, c10, c11, accumulate); c += ldc;
+            Store512(c, c20, c21, accumulate); c += ldc;
+            Store512(c, c30, c31, accumulate); c += ldc;
+            Store512(c, c40, c41, accumulate); c += ldc;
+            Store512(c, c50, c51, accumulate); c += ldc;
+            Store512(c, c60, c61, accumulate); c += ldc;
+            Store512(c, c70, c71, accumulate);
+            return;
+        }
+        Store512(c, c00, c01, accumulate, epilogue, 0); c += ldc;
+        Store512(c, c10, c11, accumulate, epilogue, 1); c += ldc;
+        Store512(c, c20, c21, accumulate, epilogue, 2); c += ldc;
+        Store512(c, c30, c31, accumulate, epilogue, 3); c += ldc;
+        Store512(c, c40, c41, accumulate, epilogue, 4); c += ldc;
+        Store512(c, c50, c51, accumulate, epilogue, 5); c += ldc;
+        Store512(c, c60, c61, accumulate, epilogue, 6); c += ldc;
+        Store512(c, c70, c71, accumulate, epilogue, 7);
     }
 
     /// <summary>Asks for the cache lines of a tile of C (rows × 32 floats) before the kernel's loop, so that they have
@@ -982,6 +1013,28 @@ internal static unsafe class Gemm
         if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
         Vector512.Store(v0, c);
         Vector512.Store(v1, c + 16);
+    }
+
+    /// <summary>Row <paramref name="r"/> of a tile (32 columns) stored with the epilogue's map applied, as
+    /// <see cref="AffineRow(float*, int, float*, float*, FusedActivation)"/> would apply it to the stored sums (the
+    /// same operations, so the same values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate, in Epilogue e, int r)
+    {
+        if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
+        if (e.PerRow)
+        {
+            Vector512<float> scale = Vector512.Create(e.Scale[r]), shift = Vector512.Create(e.Shift[r]);
+            v0 = Vector512.FusedMultiplyAdd(v0, scale, shift);
+            v1 = Vector512.FusedMultiplyAdd(v1, scale, shift);
+        }
+        else
+        {
+            v0 = Vector512.FusedMultiplyAdd(v0, Vector512.Load(e.Scale), Vector512.Load(e.Shift));
+            v1 = Vector512.FusedMultiplyAdd(v1, Vector512.Load(e.Scale + 16), Vector512.Load(e.Shift + 16));
+        }
+        Vector512.Store(Activate(v0, e.Activation), c);
+        Vector512.Store(Activate(v1, e.Activation), c + 16);
     }
 
     /// <summary>C[0..6, 0..16] (+)= Σ_q a[q·6 + r]·b[q·16 + j], 12 Vector256 accumulators.</summary>

@@ -134,6 +134,38 @@ public class GemmTests
         }
     }
 
+    [TestCase(false), TestCase(true)]
+    public void Multiply_WithEpilogue_IsBitwiseTheProductWithTheMapAppliedAfterwards(bool perRow)
+    {
+        // Full tiles apply the map as their sums are stored, edge tiles afterwards: either way each element must be
+        // act(fma(c, scale, shift)) of the plain product's c, bit for bit. 300 × 200: full 8×32 tiles and edges in
+        // both directions, on several threads; single-threaded when small.
+        foreach ((int m, int n, int k) in new[] { (300, 200, 250), (20, 70, 9) })
+            foreach (FusedActivation act in Enum.GetValues<FusedActivation>())
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    int ldc = n + 3;
+                    float[] a = TestData.Array(m * k, 40), b = TestData.Array(k * n, 41);
+                    float[] scale = TestData.Array(perRow ? m : n, 42), shift = TestData.Array(perRow ? m : n, 43);
+                    float[] fused = TestData.Array(m * ldc, 44), expected = (float[])fused.Clone();
+                    Gemm.Multiply(false, false, m, n, k, a, k, b, n, fused, ldc, accumulate, new GemmEpilogue(scale, shift, act, perRow));
+                    Gemm.Multiply(false, false, m, n, k, a, k, b, n, expected, ldc, accumulate);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                        {
+                            int e = perRow ? i : j;
+                            float v = MathF.FusedMultiplyAdd(expected[i * ldc + j], scale[e], shift[e]);
+                            expected[i * ldc + j] = act switch
+                            {
+                                FusedActivation.Relu => MathF.Max(v, 0f),
+                                FusedActivation.Sigmoid => Logistic.Of(v),
+                                _ => v,
+                            };
+                        }
+                    Assert.That(fused, Is.EqualTo(expected), $"{m}x{n}x{k} {act} accumulate={accumulate}");
+                }
+    }
+
     [TestCaseSource(nameof(EpilogueCases))]
     public void Multiply_WithPerRowEpilogue_EqualsProductThenAffineThenActivation(int m, int n, int k, FusedActivation act)
     {
