@@ -1015,9 +1015,9 @@ internal static unsafe class Gemm
         Vector512.Store(v1, c + 16);
     }
 
-    /// <summary>Row <paramref name="r"/> of a tile (32 columns) stored with the epilogue's map applied, as
-    /// <see cref="AffineRow(float*, int, float*, float*, FusedActivation)"/> would apply it to the stored sums (the
-    /// same operations, so the same values).</summary>
+    /// <summary>Row <paramref name="r"/> of a tile (32 columns) stored with the epilogue's map applied, as the
+    /// AffineRow overloads (per column, per row) would apply it to the stored sums (the same operations, so the same
+    /// values).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate, in Epilogue e, int r)
     {

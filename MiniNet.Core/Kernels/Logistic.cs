@@ -7,8 +7,8 @@ namespace MiniNet.Kernels;
 // The logistic sigmoid σ(x) = 1 / (1 + e^(−x)), for the sigmoid op and the GEMM epilogue.
 // Algorithm: z = e^(−|x|) lies in (0, 1], so nothing overflows; σ = 1 / (1 + z) for x ≥ 0 and z / (1 + z) below, one
 // division either way. e^t (t ≤ 0) is 2^n·p(f): n = round(t·log₂e), f = t − n·ln 2 with ln 2 in two parts (Cody and
-// Waite) so f is exact to |f| ≤ ln 2 / 2, p(f) = 1 + f + f²·q(f) with Cephes' degree-5 q for expf, and 2^n built in
-// the exponent bits. Below t = −87.33, where e^t leaves the normal floats, z is 0 (σ(x) < 1.2e-38 there).
+// Waite) so that f is accurate, |f| ≤ about ln 2 / 2; p(f) = 1 + f + f²·q(f) with Cephes' degree-5 q for expf, and
+// 2^n built in the exponent bits. Below t = −87.33 (e^t leaves the normal floats at −87.3365), z is 0 (σ(x) < 1.2e-38 there).
 // The same steps are written for Vector512, Vector256 and a scalar, with the same roundings (FMA, round-to-even, one
 // division), so an element's result does not depend on which path or position computed it (tested bitwise).
 // Accuracy: within 2.1e-7 of σ relative (about 2 ulp; tested to 3e-7 over [−87, 87]); exact 0 and 1 at ∓∞, NaN kept.
@@ -19,7 +19,7 @@ internal static class Logistic
 {
     private const float Log2E = 1.44269504f;
     private const float MinusLn2Hi = -0.693359375f, MinusLn2Lo = 2.12194440e-4f;   // −ln 2 = MinusLn2Hi + MinusLn2Lo
-    private const float MinExponent = -87.33f;                                     // e^t is normal for t ≥ this
+    private const float MinExponent = -87.33f;                                     // e^t is normal for t ≥ this (and a little below)
     private const float Q0 = 1.9875691500e-4f, Q1 = 1.3981999507e-3f, Q2 = 8.3334519073e-3f,
         Q3 = 4.1665795894e-2f, Q4 = 1.6666665459e-1f, Q5 = 5.0000001201e-1f;
 
