@@ -664,12 +664,11 @@ internal static unsafe class Gemm
                 if (mTile == mr && nTile == nr && s_avx512)
                 {
                     // The epilogue is applied as the sums are stored, while they are still in registers.
-                    Epilogue tile = last ? p.Epilogue.ForTile(ic + ir, jr) : default;
-                    Kernel8x32(kc, aPanel, bPanel, cTile, p.Ldc, accumulate, tile);
+                    Kernel8x32(kc, aPanel, bPanel, cTile, p.Ldc, accumulate, last ? p.Epilogue.ForTile(ic + ir, jr) : default);
                     continue;
                 }
                 if (mTile == mr && nTile == nr)
-                    MicroKernel(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
+                    Kernel6x16(kc, aPanel, bPanel, cTile, p.Ldc, accumulate);
                 else
                     EdgeTile(kc, aPanel, bPanel, cTile, p.Ldc, mTile, nTile, accumulate);
                 if (last) ApplyEpilogue(cTile, p.Ldc, mTile, nTile, ic + ir, jr, p.Epilogue);
@@ -947,18 +946,6 @@ internal static unsafe class Gemm
             x = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
-        if (!epilogue.IsActive)
-        {
-            Store512(c, c00, c01, accumulate); c += ldc;
-            Store512(c, c10, c11, accumulate); c += ldc;
-            Store512(c, c20, c21, accumulate); c += ldc;
-            Store512(c, c30, c31, accumulate); c += ldc;
-            Store512(c, c40, c41, accumulate); c += ldc;
-            Store512(c, c50, c51, accumulate); c += ldc;
-            Store512(c, c60, c61, accumulate); c += ldc;
-            Store512(c, c70, c71, accumulate);
-            return;
-        }
         Store512(c, c00, c01, accumulate, epilogue, 0); c += ldc;
         Store512(c, c10, c11, accumulate, epilogue, 1); c += ldc;
         Store512(c, c20, c21, accumulate, epilogue, 2); c += ldc;
@@ -1007,21 +994,19 @@ internal static unsafe class Gemm
         Vector512.Store(c4, c + 4 * ldc); Vector512.Store(c5, c + 5 * ldc); Vector512.Store(c6, c + 6 * ldc); Vector512.Store(c7, c + 7 * ldc);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
-    {
-        if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
-        Vector512.Store(v0, c);
-        Vector512.Store(v1, c + 16);
-    }
-
-    /// <summary>Row <paramref name="r"/> of a tile (32 columns) stored with the epilogue's map applied, as the
-    /// AffineRow overloads (per column, per row) would apply it to the stored sums (the same operations, so the same
-    /// values).</summary>
+    /// <summary>Row <paramref name="r"/> of a tile (32 columns) added to or written over C, with the epilogue's map
+    /// applied when it is active, as the AffineRow overloads (per column, per row) would apply it to the stored sums
+    /// (the same operations, so the same values).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate, in Epilogue e, int r)
     {
         if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
+        if (!e.IsActive)
+        {
+            Vector512.Store(v0, c);
+            Vector512.Store(v1, c + 16);
+            return;
+        }
         if (e.PerRow)
         {
             Vector512<float> scale = Vector512.Create(e.Scale[r]), shift = Vector512.Create(e.Shift[r]);
