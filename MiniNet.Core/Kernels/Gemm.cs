@@ -9,7 +9,8 @@ namespace MiniNet.Kernels;
 //
 // Algorithm (the Goto/BLIS layering): for each KC-deep slice of k, copy ("pack") a KC×NC block of op(B) into
 // NR-wide column panels and an MC×KC block of op(A) into MR-tall row panels, so the micro-kernel reads both
-// sequentially. The micro-kernel keeps an MR×NR tile of C in registers (Vector512: 8×32, 16 accumulators;
+// sequentially. Tall, deep products (m ≥ 384, k > 256: a batch of 1000 through a wide layer) use slices of up to 1024
+// and blocks of 48 rows instead (IsDeep), which reload C a quarter as often. The micro-kernel keeps an MR×NR tile of C in registers (Vector512: 8×32, 16 accumulators;
 // Vector256: 6×16, 12 accumulators) and performs KC rank-1 updates with fused multiply-adds. Packing absorbs
 // the transposes, so no operand is ever copied transposed. Edge tiles are zero-padded in the packed buffers
 // and written back through a small stack tile.
@@ -35,6 +36,13 @@ namespace MiniNet.Kernels;
 internal static unsafe class Gemm
 {
     private const int KC = 256, MC = 96, NC = 2048;
+
+    /// <summary>The blocking of tall, deep products (<see cref="IsDeep"/>): k-blocks of up to 1024 and blocks of 48 rows of A,
+    /// so that C is loaded and stored once per 1024 steps of k instead of per 256 (reloading it cost about 5% of the
+    /// micro-kernel's rate with both cores running) while A's block (192 KB) and B's panel (128 KB) stay in L2. On the
+    /// Zen 5 host the mlp's eval ran 7–10% faster and 1024³ 3–8%; for the training batch (m = 128) and the convolutions'
+    /// products the usual blocking was as fast or faster (docs/performance.md), hence two.</summary>
+    private const int DeepKC = 1024, DeepMC = 48;
 
     private static readonly bool s_avx512 = Vector512.IsHardwareAccelerated;
     private static readonly bool s_avx256 = Vector256.IsHardwareAccelerated;
@@ -120,7 +128,7 @@ internal static unsafe class Gemm
         if (b.Length < needed)
             throw new ArgumentException($"Gemm.Pack: a {k}×{n} B with ldb = {ldb} needs {needed} values, got {b.Length}.", nameof(b));
         float[] values = b[..(int)needed].ToArray();
-        if (!s_avx256 || k == 0 || n == 0) return new PackedB(transB, k, n, values, ldb, null);
+        if (!s_avx256 || k == 0 || n == 0) return new PackedB(transB, k, n, values, ldb, null, deep: false);
 
         int kStep = KStep(k), panels = PanelCount(n);
         float[] packed = PinnedBuffer(checked(k * panels * NR + 16), reuse: null);
@@ -129,7 +137,26 @@ internal static unsafe class Gemm
             var p = new Problem(false, transB, 0, n, k, null, 0, pb, ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
             for (int pc = 0; pc < k; pc += kStep) PackB(p, pc, Math.Min(kStep, k - pc), 0, n, p.PrepackedBlock(pc));
         }
-        return new PackedB(transB, k, n, values, ldb, packed);
+        return new PackedB(transB, k, n, values, ldb, packed, deep: false);
+    }
+
+    /// <summary>A prepacked B's panels in the deep blocking's k-blocks (<see cref="DeepKStep"/>), packed from its values on
+    /// the first deep product that reads it and kept: a frozen weight used at a large batch holds both layouts.</summary>
+    private static float[] DeepPanels(PackedB b)
+    {
+        if (DeepKStep(b.K) == KStep(b.K)) return b.Panels!;   // k ≤ KC: the same blocks
+        lock (b)
+        {
+            if (b.DeepPanels is not null) return b.DeepPanels;
+            int kStep = DeepKStep(b.K);
+            float[] packed = PinnedBuffer(checked(b.K * PanelCount(b.N) * NR + 16), reuse: null);
+            fixed (float* pb = b.Values, dst0 = packed)
+            {
+                var p = new Problem(false, b.TransB, 0, b.N, b.K, null, 0, pb, b.Ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
+                for (int pc = 0; pc < b.K; pc += kStep) PackB(p, pc, Math.Min(kStep, b.K - pc), 0, b.N, p.PrepackedBlock(pc));
+            }
+            return b.DeepPanels = packed;
+        }
     }
 
     /// <summary>Packs op(A) (m × k; a[p·lda + i] when <paramref name="transA"/>, a[i·lda + p] otherwise) for products
@@ -141,13 +168,14 @@ internal static unsafe class Gemm
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
         float[] panels = PinnedBuffer(checked(k * PaddedRows(m) + 16), reuse);
-        int kStep = KStep(k);
+        bool deep = IsDeep(m, k);
+        int kStep = deep ? DeepKStep(k) : KStep(k);
         fixed (float* pa = a, dst0 = panels)
         {
             var p = new Problem(transA, false, m, 0, k, pa, lda, null, 0, null, 0, accumulate: false, prepackedA: Align64(dst0));
             for (int pc = 0; pc < k; pc += kStep) PackA(p, 0, m, pc, Math.Min(kStep, k - pc), p.PrepackedABlock(pc, 0, 0));
         }
-        return new PackedA(m, k, panels);
+        return new PackedA(m, k, panels, deep);
     }
 
     /// <summary>c = act((A·B)·scale + shift) (+ c) with both operands packed beforehand: bitwise equal to the product of
@@ -156,6 +184,9 @@ internal static unsafe class Gemm
     {
         if (a.K != b.K) throw new ArgumentException($"Gemm: the packed A has k = {a.K}, the packed B k = {b.K}.", nameof(b));
         if (b.Panels is null) throw new ArgumentException("Gemm: the packed B holds no panels.", nameof(b));
+        if (b.Values is null && b.Deep != a.Deep)
+            throw new ArgumentException(
+                $"Gemm: the packed A ({a.M}×{a.K}) and the workspace B were packed in different k-blocks; make the workspace with m = {a.M}.", nameof(b));
         Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? a.M : b.N));
         if (a.M == 0 || b.N == 0) return;
         if (a.K == 0)
@@ -179,14 +210,17 @@ internal static unsafe class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
         bool accumulate, Epilogue epi, bool parallel, PackedB? prepacked = null, PackedA? prepackedA = null)
     {
-        fixed (float* pa = a, pb = b, pc = c, pre0 = prepacked?.Panels, preA0 = prepackedA?.Panels)
+        // A packed workspace has only its panels, and a packed A none of its values: the paths that read the
+        // operands unpacked (row dot products, split k) are not open to them.
+        bool hasValues = (prepacked is null || prepacked.Values is not null) && prepackedA is null;
+        // Packed A and workspaces carry their k-blocks; a prepacked copy of B has both layouts (the deep one on demand).
+        bool deep = prepackedA?.Deep ?? (prepacked is { Values: null } ? prepacked.Deep : IsDeep(m, k));
+        float[]? panels = prepacked is null ? null : deep && prepacked.Values is not null ? DeepPanels(prepacked) : prepacked.Panels;
+        fixed (float* pa = a, pb = b, pc = c, pre0 = panels, preA0 = prepackedA?.Panels)
         {
             var p = new Problem(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate, epi, pre0 == null ? null : Align64(pre0),
-                preA0 == null ? null : Align64(preA0));
+                preA0 == null ? null : Align64(preA0), deep);
             int threads = parallel && (long)m * n * k >= ParallelThreshold ? Parallelism.MaxThreads : 1;
-            // A packed workspace has only its panels, and a packed A none of its values: the paths that read the
-            // operands unpacked (row dot products, split k) are not open to them.
-            bool hasValues = (prepacked is null || prepacked.Values is not null) && prepackedA is null;
             if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512 && hasValues)
             {
                 // A classifier's few outputs: dot products of contiguous rows, no packing (see RowDots).
@@ -202,7 +236,7 @@ internal static unsafe class Gemm
                 Run(p, 0, m, 0, n);
                 return;
             }
-            if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads && hasValues)
+            if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads && hasValues && !deep)
             {
                 SplitK(p, threads);
                 ApplyEpilogue(pc, ldc, m, n, 0, 0, epi);   // after the parts are added
@@ -237,10 +271,14 @@ internal static unsafe class Gemm
     /// sub-problems of <see cref="SplitK"/> leave it null and read <see cref="B"/>.</summary>
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate, Epilogue epilogue = default, float* prepacked = null,
-        float* prepackedA = null)
+        float* prepackedA = null, bool deep = false)
     {
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
+
+        /// <summary>The k-block depth (<see cref="Gemm.KStep(int)"/>, or <see cref="DeepKStep"/> for a deep product) and the
+        /// rows of A packed at a time.</summary>
+        public readonly int KStep = deep ? DeepKStep(k) : Gemm.KStep(k), RowBlock = deep ? DeepMC : MC;
         public readonly float* A = a, B = b, C = c, Prepacked = prepacked, PrepackedA = prepackedA;
         public readonly Epilogue Epilogue = epilogue;
 
@@ -253,8 +291,22 @@ internal static unsafe class Gemm
         public float* PrepackedBlock(int pc) => Prepacked + (long)pc * PanelCount(N) * NR;
     }
 
+    /// <summary>Whether a product takes the deep blocking (DeepKC, DeepMC): at least 4·MC rows (as for sharing it between
+    /// threads; the training batch's products stay as they are) and more than KC steps of k. It depends on m and k
+    /// alone, which every packed operand knows when it is made (a prepacked B, which does not know m, makes the deep
+    /// layout on first use), and not on the thread count, so the sums are the same on one thread as on two.</summary>
+    internal static bool IsDeep(int m, int k) => m >= 4 * MC && k > KC;
+
+    /// <summary><see cref="KStep(int)"/> for the deep blocking: equal k-blocks of at most DeepKC.</summary>
+    private static int DeepKStep(int k)
+    {
+        int kBlocks = (k + DeepKC - 1) / DeepKC;
+        return (k + kBlocks - 1) / kBlocks;
+    }
+
     /// <summary>Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
-    /// reload and store the whole of C for 16 multiply-adds. Every path (and <see cref="PackedB"/>) uses this split.</summary>
+    /// reload and store the whole of C for 16 multiply-adds. Every path uses this split but the deep blocking's
+    /// (<see cref="IsDeep"/>, <see cref="DeepKStep"/>).</summary>
     internal static int KStep(int k)
     {
         int kBlocks = (k + KC - 1) / KC;
@@ -282,12 +334,17 @@ internal static unsafe class Gemm
     /// <see cref="Layout.Im2ColPacked"/>) and multiplied by <see cref="Multiply(bool, int, int, ReadOnlySpan{float}, int, PackedB, Span{float}, int, bool, GemmEpilogue, bool)"/>
     /// any number of times. It holds no values, so only machines where <see cref="PacksB"/> can use it, and products
     /// with it never take the paths that read B unpacked (row dot products, a split of k). <paramref name="reuse"/>, when
-    /// large enough, must be the pinned buffer of an earlier workspace or <see cref="PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>.</summary>
-    internal static PackedB PackedWorkspace(int k, int n, float[]? reuse)
+    /// large enough, must be the pinned buffer of an earlier workspace or <see cref="PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>.
+    /// <paramref name="m"/>: the rows of the products it will take part in, which decide its k-blocks
+    /// (<see cref="IsDeep"/>, <see cref="KStepOf"/>).</summary>
+    internal static PackedB PackedWorkspace(int m, int k, int n, float[]? reuse)
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
-        return new PackedB(false, k, n, null, n, PinnedBuffer(checked(k * PanelCount(n) * NR + 16), reuse));
+        return new PackedB(false, k, n, null, n, PinnedBuffer(checked(k * PanelCount(n) * NR + 16), reuse), IsDeep(m, k));
     }
+
+    /// <summary>The depth of a packed operand's k-blocks (where the panels of a k-block start: see <see cref="Layout.Im2ColPacked"/>).</summary>
+    internal static int KStepOf(PackedB b) => b.Deep ? DeepKStep(b.K) : KStep(b.K);
 
     /// <summary>A buffer for packed panels: <paramref name="reuse"/> when it holds <paramref name="size"/> floats, otherwise
     /// a new one. Pinned, because the panels are found by aligning the array's address, which must not move between
@@ -442,12 +499,15 @@ internal static unsafe class Gemm
     private static void Run(in Problem p, int i0, int i1, int j0, int j1)
     {
         float[] packA = PackABuffer();
-        float[] packB = t_packB ??= GC.AllocateUninitializedArray<float>(KC * (NC + 32) + 16, pinned: true);
+        int packBSize = p.KStep * (NC + 32) + 16;
+        if (p.Prepacked == null && (t_packB is null || t_packB.Length < packBSize))
+            t_packB = GC.AllocateUninitializedArray<float>(Math.Max(packBSize, KC * (NC + 32) + 16), pinned: true);
+        float[]? packB = t_packB;
         fixed (float* pa0 = packA, pb0 = packB)
         {
             // Panels start on a 64-byte boundary, so that no Vector512 load of B straddles two cache lines.
             float* pa = Align64(pa0), pb = Align64(pb0);
-            int kStep = KStep(p.K);
+            int kStep = p.KStep, rowBlock = p.RowBlock;
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
@@ -459,9 +519,9 @@ internal static unsafe class Gemm
                     // A prepacked block holds all panels: the one for column jc is jc / NR panels in.
                     float* block = p.Prepacked != null ? p.PrepackedBlock(pc) + (long)jc * kc : pb;
                     if (p.Prepacked == null) PackB(p, pc, kc, jc, nc, pb);
-                    for (int ic = i0; ic < i1; ic += MC)
+                    for (int ic = i0; ic < i1; ic += rowBlock)
                     {
-                        int mc = Math.Min(MC, i1 - ic);
+                        int mc = Math.Min(rowBlock, i1 - ic);
                         float* rowsOfA = pa;
                         if (p.PrepackedA != null) rowsOfA = p.PrepackedABlock(pc, ic, kc);
                         else PackA(p, ic, mc, pc, kc, pa);
@@ -476,7 +536,8 @@ internal static unsafe class Gemm
     internal static float* Align64(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     /// <summary>This thread's buffer for a packed block of A (16 floats of slack for <see cref="Align64"/>).</summary>
-    private static float[] PackABuffer() => t_packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+    private static float[] PackABuffer() =>
+        t_packA ??= GC.AllocateUninitializedArray<float>(Math.Max(MC * KC, DeepMC * DeepKC) + 16, pinned: true);
 
     /// <summary>A product computed by several threads together (Goto's scheme shared by threads, as BLIS does): for each
     /// k-block, the threads pack the block of op(B) into one shared buffer (a few rows of B across all full panels at a time,
@@ -504,12 +565,12 @@ internal static unsafe class Gemm
         private Shared(in Problem p, int threads)
         {
             _p = p;
-            _kStep = KStep(p.K);
+            _kStep = p.KStep;
             _kBlocks = (p.K + _kStep - 1) / _kStep;
             _panels = PanelCount(p.N);
             // Row blocks of at most MC rows, equal in whole tiles; columns cut into chunks when there are too few row
             // blocks to give each thread about four tasks.
-            int rowBlocks = (p.M + MC - 1) / MC;
+            int rowBlocks = (p.M + p.RowBlock - 1) / p.RowBlock;
             _rowBlock = ((p.M + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
             _rowBlocks = (p.M + _rowBlock - 1) / _rowBlock;
             int chunks = Math.Clamp((4 * threads + _rowBlocks - 1) / _rowBlocks, 1, _panels);
@@ -1078,8 +1139,12 @@ internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpa
 /// k-blocks and panels in the order the products read them.</summary>
 internal sealed class PackedB
 {
-    internal PackedB(bool transB, int k, int n, float[]? values, int ldb, float[]? panels) =>
-        (TransB, K, N, Values, Ldb, Panels) = (transB, k, n, values, ldb, panels);
+    internal PackedB(bool transB, int k, int n, float[]? values, int ldb, float[]? panels, bool deep) =>
+        (TransB, K, N, Values, Ldb, Panels, Deep) = (transB, k, n, values, ldb, panels, deep);
+
+    /// <summary>Whether <see cref="Panels"/> hold the deep blocking's k-blocks (Gemm.IsDeep): a workspace made for tall
+    /// products; a prepacked copy's panels never (its deep layout is <see cref="DeepPanels"/>).</summary>
+    public bool Deep { get; }
 
     /// <summary>Whether <see cref="Values"/> holds B transposed (op(B)[p, j] = Values[j·Ldb + p]).</summary>
     public bool TransB { get; }
@@ -1099,13 +1164,19 @@ internal sealed class PackedB
 
     /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
     internal float[]? Panels { get; }
+
+    /// <summary>The panels in the deep blocking's k-blocks, made on first use by a large product (Gemm.DeepPanels).</summary>
+    internal float[]? DeepPanels { get; set; }
 }
 
 /// <summary>op(A) of products that reuse it, packed once by <see cref="Gemm.PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>: all of its k-blocks and row panels
 /// (pinned, 64-byte aligned inside), without its values.</summary>
 internal sealed class PackedA
 {
-    internal PackedA(int m, int k, float[] panels) => (M, K, Panels) = (m, k, panels);
+    internal PackedA(int m, int k, float[] panels, bool deep) => (M, K, Panels, Deep) = (m, k, panels, deep);
+
+    /// <summary>Whether its k-blocks are the deep blocking's (Gemm.IsDeep).</summary>
+    public bool Deep { get; }
 
     /// <summary>Rows of op(A).</summary>
     public int M { get; }

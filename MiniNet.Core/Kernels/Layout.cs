@@ -107,7 +107,7 @@ internal static class Layout
         int plane = outH * outW, k = channels * kernelH * kernelW;
         Debug.Assert(packed.K == k && packed.N == plane);
         Debug.Assert(packed.Values is null && !packed.TransB, "a workspace: a packed copy's values would go stale");
-        int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(k);
+        int nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStepOf(packed);
         if (IsSame(stride, padding, kernelH, kernelW, height, width, outH, outW) && nr % 8 == 0)
         {
             fixed (float* panels0 = packed.Panels)

@@ -191,7 +191,7 @@ public static partial class Ops
             {
                 // Each image is unfolded straight into the product's packed layout (the same sums as unfolding, then
                 // packing: the result is bitwise the same).
-                PackedB columns = Gemm.PackedWorkspace(rows, plane, t_packedColumns);
+                PackedB columns = Gemm.PackedWorkspace(o, rows, plane, t_packedColumns);
                 for (int i = split.First(t); i < split.First(t + 1); i++)
                 {
                     g.UnfoldPacked(xs.AsSpan(i * imageSize, imageSize), columns);

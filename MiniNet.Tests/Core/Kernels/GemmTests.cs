@@ -12,7 +12,8 @@ public class GemmTests
         int[][] sizes = [[1, 1, 1], [2, 3, 4], [7, 5, 3], [8, 32, 16], [9, 33, 17], [13, 47, 300], [67, 1, 5], [1, 67, 9],
                          [100, 70, 257], [130, 200, 64], [97, 2100, 20], [9, 33, 2100], [64, 40, 5000],   // the last two split k
                          [50, 96, 270],   // k-blocks of 135: packing rows of B four at a time leaves 3
-                         [13, 10, 300], [6, 3, 17], [5, 16, 16], [1000, 10, 1024]];   // narrow: row dot products when B is transposed
+                         [13, 10, 300], [6, 3, 17], [5, 16, 16], [1000, 10, 1024],   // narrow: row dot products when B is transposed
+                         [390, 40, 1300]];   // the deep blocking: two k-blocks of 650, row blocks of 48 and a 6-row rest
         foreach (int[] s in sizes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
@@ -295,6 +296,34 @@ public class PackedBTests
         PackedB packed = Gemm.Pack(true, 10, 4, new float[40], 10);
         var mismatch = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, 2, 11, new float[22], 11, packed, new float[8], 4, false, default));
         Assert.That(mismatch!.Message, Does.Contain("k = 10").And.Contain("k = 11"));
+    }
+
+    [Test]
+    public void PackedB_ServesDeepAndShallowProducts_EachBitwiseAsUnpacked()
+    {
+        // One frozen weight, multiplied by a tall batch (deep k-blocks: its deep layout is made on first use) and by a
+        // short one (the layout made by Pack), in either order of calls.
+        const int n = 200, k = 700;
+        float[] b = TestData.Array(n * k, 40);
+        PackedB packed = Gemm.Pack(true, k, n, b, k);
+        foreach (int m in new[] { 500, 60, 500 })
+        {
+            float[] a = TestData.Array(m * k, 41), expected = new float[m * n], actual = new float[m * n];
+            Gemm.Multiply(false, true, m, n, k, a, k, b, k, expected, n, false);
+            Gemm.Multiply(false, m, k, a, k, packed, actual, n, false, default);
+            Assert.That(actual, Is.EqualTo(expected), $"m = {m}");
+        }
+    }
+
+    [Test]
+    public void Multiply_WithPackedAAndAWorkspaceOfOtherKBlocks_Throws()
+    {
+        if (!Gemm.PacksB) Assert.Ignore("packed operands need Vector256");
+        const int m = 400, k = 300, n = 50;
+        PackedA a = Gemm.PackA(false, m, k, TestData.Array(m * k, 42), k, reuse: null);
+        PackedB workspace = Gemm.PackedWorkspace(1, k, n, null);   // made for short products: KC-deep blocks
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, workspace, new float[m * n], n, false, default));
+        Assert.That(e!.Message, Does.Contain("different k-blocks").And.Contain("m = 400"));
     }
 
     [NonParallelizable]   // changes the global thread count for a moment

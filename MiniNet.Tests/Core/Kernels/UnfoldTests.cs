@@ -58,7 +58,7 @@ public class UnfoldTests
         int plane = oh * ow, rows = c * k * k, nr = Gemm.PanelWidth, panels = (plane + nr - 1) / nr, kStep = Gemm.KStep(rows);
         float[] image = TestData.Array(c * h * w, 41);
         image[0] = float.NaN;
-        PackedB packed = Gemm.PackedWorkspace(rows, plane, null);
+        PackedB packed = Gemm.PackedWorkspace(1, rows, plane, null);
         Array.Fill(packed.Panels!, 9f);   // every element the unfold owns is overwritten
         Layout.Im2ColPacked(image, c, h, w, k, k, stride, padding, oh, ow, packed);
         float[] buffer = packed.Panels!;
