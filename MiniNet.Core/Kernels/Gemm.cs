@@ -24,14 +24,16 @@ namespace MiniNet.Kernels;
 //
 // Prepacked B: an operand that does not change between products (an inference weight) can be packed once, in the layout
 // the products read (PackedB), so that each product skips packing it; the sums are the same, so the results are
-// bitwise equal to products with the unpacked operand.
+// bitwise equal to products with the unpacked operand. Tall, deep products read a second layout in their deeper
+// k-blocks, packed from the copy's values on first use.
 //
 // Threads: a large product (m ≥ 4·MC and at least SharedThreshold multiply-adds) is shared: for each k-block the
 // threads pack op(B) together into one buffer (unless it is prepacked), then take blocks of rows from the two ends of the list (Shared).
 // Smaller ones are cut into one contiguous part per thread (rows, or columns when n ≥ 2m), each thread packing its
 // own operands; every element of C is then summed in the same order whatever the split. When k dwarfs m and n
 // (weight gradients: k = batch·positions), k is split instead: each thread sums its part of k into its own buffer
-// and the parts are added in thread order. Either way results are bitwise reproducible for a given thread count.
+// and the parts are added in thread order (never for the tall, deep products of IsDeep, whose k-blocks are already
+// deep). Either way results are bitwise reproducible for a given thread count.
 // Reference twin: Kernels/Reference/GemmReference.cs.
 internal static unsafe class Gemm
 {
@@ -40,8 +42,9 @@ internal static unsafe class Gemm
     /// <summary>The blocking of tall, deep products (<see cref="IsDeep"/>): k-blocks of up to 1024 and blocks of 48 rows of A,
     /// so that C is loaded and stored once per 1024 steps of k instead of per 256 (reloading it cost about 5% of the
     /// micro-kernel's rate with both cores running) while A's block (192 KB) and B's panel (128 KB) stay in L2. On the
-    /// Zen 5 host the mlp's eval ran 7–10% faster and 1024³ 3–8%; for the training batch (m = 128) and the convolutions'
-    /// products the usual blocking was as fast or faster (docs/performance.md), hence two.</summary>
+    /// Zen 5 host the mlp's eval ran 7–10% faster and 1024³ 3–8%; for the training batch (m = 128) and the benchmark
+    /// CNN's per-image products (64 output channels) the usual blocking was as fast or faster (docs/performance.md),
+    /// hence two. Convolutions with 384 or more output channels take the deep blocking unmeasured.</summary>
     private const int DeepKC = 1024, DeepMC = 48;
 
     private static readonly bool s_avx512 = Vector512.IsHardwareAccelerated;
@@ -103,6 +106,8 @@ internal static unsafe class Gemm
         bool accumulate, GemmEpilogue epilogue, bool parallel = true)
     {
         if (b.K != k) throw new ArgumentException($"Gemm: the packed B has k = {b.K}, the product needs k = {k}.", nameof(b));
+        if (b.Values is null && b.Deep != IsDeep(m, k))
+            throw new ArgumentException($"Gemm: the workspace B was made for products of other k-blocks than one with m = {m}; make it with m = {m}.", nameof(b));
         if (!s_avx256 || k == 0 || b.Panels is null)
         {
             Multiply(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate, epilogue, parallel);
@@ -568,7 +573,7 @@ internal static unsafe class Gemm
             _kStep = p.KStep;
             _kBlocks = (p.K + _kStep - 1) / _kStep;
             _panels = PanelCount(p.N);
-            // Row blocks of at most MC rows, equal in whole tiles; columns cut into chunks when there are too few row
+            // Row blocks of at most p.RowBlock rows, equal in whole tiles; columns cut into chunks when there are too few row
             // blocks to give each thread about four tasks.
             int rowBlocks = (p.M + p.RowBlock - 1) / p.RowBlock;
             _rowBlock = ((p.M + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
@@ -1136,7 +1141,8 @@ internal readonly ref struct GemmEpilogue(ReadOnlySpan<float> scale, ReadOnlySpa
 
 /// <summary>op(B) of products that reuse it unchanged (an inference weight), packed once by <see cref="Gemm.Pack"/>: a
 /// copy of its values (later changes to the source do not reach it) and, where the packed kernels run, all of its
-/// k-blocks and panels in the order the products read them.</summary>
+/// k-blocks and panels in the order the products read them (and, once a tall, deep product has read it, the same in that
+/// product's deeper k-blocks: <see cref="DeepPanels"/>).</summary>
 internal sealed class PackedB
 {
     internal PackedB(bool transB, int k, int n, float[]? values, int ldb, float[]? panels, bool deep) =>
@@ -1165,7 +1171,7 @@ internal sealed class PackedB
     /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
     internal float[]? Panels { get; }
 
-    /// <summary>The panels in the deep blocking's k-blocks, made on first use by a large product (Gemm.DeepPanels).</summary>
+    /// <summary>The panels in the deep blocking's k-blocks, made on first use by a deep product (Gemm.DeepPanels).</summary>
     internal float[]? DeepPanels { get; set; }
 }
 

@@ -324,6 +324,8 @@ public class PackedBTests
         PackedB workspace = Gemm.PackedWorkspace(1, k, n, null);   // made for short products: KC-deep blocks
         var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, workspace, new float[m * n], n, false, default));
         Assert.That(e!.Message, Does.Contain("different k-blocks").And.Contain("m = 400"));
+        var alone = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, m, k, new float[m * k], k, workspace, new float[m * n], n, false, default));
+        Assert.That(alone!.Message, Does.Contain("m = 400"));
     }
 
     [NonParallelizable]   // changes the global thread count for a moment

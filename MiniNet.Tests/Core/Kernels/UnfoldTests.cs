@@ -75,4 +75,24 @@ public class UnfoldTests
             }
         }
     }
+
+    [TestCase(1)]   // "same": the shifted-plane unfold
+    [TestCase(0)]   // the row-by-row unfold
+    public void Im2ColPacked_IntoADeepWorkspace_MultipliesBitwiseAsTheUnfoldedColumns(int padding)
+    {
+        if (!Gemm.PacksB) Assert.Ignore("packed operands need Vector256");
+        // 400 output channels and 32·3·3 = 288 rows: the product takes the deep k-blocks (one block of 288).
+        const int c = 32, h = 8, w = 8, k = 3, o = 400;
+        int oh = h + 2 * padding - k + 1, ow = w + 2 * padding - k + 1, plane = oh * ow, rows = c * k * k;
+        float[] image = TestData.Array(c * h * w, 43), weight = TestData.Array(o * rows, 44);
+        float[] columns = new float[rows * plane], expected = new float[o * plane], actual = new float[o * plane];
+        Layout.Im2Col(image, c, h, w, k, k, 1, padding, oh, ow, columns, plane);
+        Gemm.Multiply(false, false, o, plane, rows, weight, rows, columns, plane, expected, plane, false);
+        PackedA packedWeight = Gemm.PackA(false, o, rows, weight, rows, reuse: null);
+        PackedB workspace = Gemm.PackedWorkspace(o, rows, plane, null);
+        Assert.That(workspace.Deep && packedWeight.Deep, "the case is meant to take the deep blocking");
+        Layout.Im2ColPacked(image, c, h, w, k, k, 1, padding, oh, ow, workspace);
+        Gemm.Multiply(packedWeight, workspace, actual, plane, false, default);
+        Assert.That(actual, Is.EqualTo(expected));
+    }
 }
