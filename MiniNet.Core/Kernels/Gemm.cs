@@ -9,9 +9,9 @@ namespace MiniNet.Kernels;
 //
 // Algorithm (the Goto/BLIS layering): for each KC-deep slice of k, copy ("pack") a KC×NC block of op(B) into
 // NR-wide column panels and an MC×KC block of op(A) into MR-tall row panels, so the micro-kernel reads both
-// sequentially. Tall, deep products (m ≥ 384, k > 256: a batch of 1000 through a wide layer) use slices of up to 1024
-// and blocks of 48 rows instead (IsDeep), which reload C a quarter as often. The micro-kernel keeps an MR×NR tile of C in registers (Vector512: 8×32, 16 accumulators;
-// Vector256: 6×16, 12 accumulators) and performs KC rank-1 updates with fused multiply-adds. Packing absorbs
+// sequentially. Tall, deep products (m ≥ 384, k > 256: a batch of 1000 through a wide layer) use slices of up to
+// 1024 and blocks of 48 rows instead (IsDeep), which reload C a quarter as often. The micro-kernel keeps an MR×NR tile
+// of C in registers (Vector512: 8×32, 16 accumulators; Vector256: 6×16, 12 accumulators) and performs KC rank-1 updates with fused multiply-adds. Packing absorbs
 // the transposes, so no operand is ever copied transposed. Edge tiles are zero-padded in the packed buffers
 // and written back through a small stack tile.
 //
@@ -135,32 +135,32 @@ internal static unsafe class Gemm
         float[] values = b[..(int)needed].ToArray();
         if (!s_avx256 || k == 0 || n == 0) return new PackedB(transB, k, n, values, ldb, null, deep: false);
 
-        int kStep = KStep(k), panels = PanelCount(n);
-        float[] packed = PinnedBuffer(checked(k * panels * NR + 16), reuse: null);
+        return new PackedB(transB, k, n, values, ldb, PackAllBlocks(transB, k, n, values, ldb, deep: false), deep: false);
+    }
+
+    /// <summary>All of op(B)'s k-blocks (in the usual or the deep blocking) and panels, packed into a new pinned buffer in
+    /// the order the products read them.</summary>
+    private static float[] PackAllBlocks(bool transB, int k, int n, float[] values, int ldb, bool deep)
+    {
+        int kStep = KStep(k, deep);
+        float[] packed = PinnedBuffer(checked(k * PanelCount(n) * NR + 16), reuse: null);
         fixed (float* pb = values, dst0 = packed)
         {
             var p = new Problem(false, transB, 0, n, k, null, 0, pb, ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
             for (int pc = 0; pc < k; pc += kStep) PackB(p, pc, Math.Min(kStep, k - pc), 0, n, p.PrepackedBlock(pc));
         }
-        return new PackedB(transB, k, n, values, ldb, packed, deep: false);
+        return packed;
     }
 
-    /// <summary>A prepacked B's panels in the deep blocking's k-blocks (<see cref="DeepKStep"/>), packed from its values on
-    /// the first deep product that reads it and kept: a frozen weight used at a large batch holds both layouts.</summary>
+    /// <summary>A prepacked B's panels in the deep blocking's k-blocks, packed from its values on the first deep product
+    /// that reads it and kept: a frozen weight used at a large batch holds both layouts.</summary>
     private static float[] DeepPanels(PackedB b)
     {
-        if (DeepKStep(b.K) == KStep(b.K)) return b.Panels!;   // k ≤ KC: the same blocks
+        if (Volatile.Read(ref b.DeepPanels) is { } made) return made;
         lock (b)
         {
-            if (b.DeepPanels is not null) return b.DeepPanels;
-            int kStep = DeepKStep(b.K);
-            float[] packed = PinnedBuffer(checked(b.K * PanelCount(b.N) * NR + 16), reuse: null);
-            fixed (float* pb = b.Values, dst0 = packed)
-            {
-                var p = new Problem(false, b.TransB, 0, b.N, b.K, null, 0, pb, b.Ldb, null, 0, accumulate: false, prepacked: Align64(dst0));
-                for (int pc = 0; pc < b.K; pc += kStep) PackB(p, pc, Math.Min(kStep, b.K - pc), 0, b.N, p.PrepackedBlock(pc));
-            }
-            return b.DeepPanels = packed;
+            if (b.DeepPanels is null) Volatile.Write(ref b.DeepPanels, PackAllBlocks(b.TransB, b.K, b.N, b.Values!, b.Ldb, deep: true));
+            return b.DeepPanels!;
         }
     }
 
@@ -173,14 +173,13 @@ internal static unsafe class Gemm
     {
         if (!s_avx256) throw new PlatformNotSupportedException("Gemm: packed operands need Vector256.");
         float[] panels = PinnedBuffer(checked(k * PaddedRows(m) + 16), reuse);
-        bool deep = IsDeep(m, k);
-        int kStep = deep ? DeepKStep(k) : KStep(k);
+        int kStep = KStep(k, IsDeep(m, k));
         fixed (float* pa = a, dst0 = panels)
         {
             var p = new Problem(transA, false, m, 0, k, pa, lda, null, 0, null, 0, accumulate: false, prepackedA: Align64(dst0));
             for (int pc = 0; pc < k; pc += kStep) PackA(p, 0, m, pc, Math.Min(kStep, k - pc), p.PrepackedABlock(pc, 0, 0));
         }
-        return new PackedA(m, k, panels, deep);
+        return new PackedA(m, k, panels);
     }
 
     /// <summary>c = act((A·B)·scale + shift) (+ c) with both operands packed beforehand: bitwise equal to the product of
@@ -189,7 +188,7 @@ internal static unsafe class Gemm
     {
         if (a.K != b.K) throw new ArgumentException($"Gemm: the packed A has k = {a.K}, the packed B k = {b.K}.", nameof(b));
         if (b.Panels is null) throw new ArgumentException("Gemm: the packed B holds no panels.", nameof(b));
-        if (b.Values is null && b.Deep != a.Deep)
+        if (b.Values is null && b.Deep != IsDeep(a.M, a.K))
             throw new ArgumentException(
                 $"Gemm: the packed A ({a.M}×{a.K}) and the workspace B were packed in different k-blocks; make the workspace with m = {a.M}.", nameof(b));
         Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? a.M : b.N));
@@ -218,8 +217,9 @@ internal static unsafe class Gemm
         // A packed workspace has only its panels, and a packed A none of its values: the paths that read the
         // operands unpacked (row dot products, split k) are not open to them.
         bool hasValues = (prepacked is null || prepacked.Values is not null) && prepackedA is null;
-        // Packed A and workspaces carry their k-blocks; a prepacked copy of B has both layouts (the deep one on demand).
-        bool deep = prepackedA?.Deep ?? (prepacked is { Values: null } ? prepacked.Deep : IsDeep(m, k));
+        // Packed A and workspaces were packed in this shape's k-blocks (the callers check); a prepacked copy of B has
+        // both layouts (the deep one made on demand).
+        bool deep = IsDeep(m, k);
         float[]? panels = prepacked is null ? null : deep && prepacked.Values is not null ? DeepPanels(prepacked) : prepacked.Panels;
         fixed (float* pa = a, pb = b, pc = c, pre0 = panels, preA0 = prepackedA?.Panels)
         {
@@ -281,9 +281,8 @@ internal static unsafe class Gemm
         public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
 
-        /// <summary>The k-block depth (<see cref="Gemm.KStep(int)"/>, or <see cref="DeepKStep"/> for a deep product) and the
-        /// rows of A packed at a time.</summary>
-        public readonly int KStep = deep ? DeepKStep(k) : Gemm.KStep(k), RowBlock = deep ? DeepMC : MC;
+        /// <summary>The k-block depth (<see cref="Gemm.KStep(int, bool)"/>) and the rows of A packed at a time.</summary>
+        public readonly int KStep = Gemm.KStep(k, deep), RowBlock = deep ? DeepMC : MC;
         public readonly float* A = a, B = b, C = c, Prepacked = prepacked, PrepackedA = prepackedA;
         public readonly Epilogue Epilogue = epilogue;
 
@@ -302,19 +301,11 @@ internal static unsafe class Gemm
     /// layout on first use), and not on the thread count, so the sums are the same on one thread as on two.</summary>
     internal static bool IsDeep(int m, int k) => m >= 4 * MC && k > KC;
 
-    /// <summary><see cref="KStep(int)"/> for the deep blocking: equal k-blocks of at most DeepKC.</summary>
-    private static int DeepKStep(int k)
+    /// <summary>Equal k-blocks of at most KC (DeepKC for the deep blocking, <see cref="IsDeep"/>): k = 784 runs as
+    /// 4 × 196 rather than 3 × 256 + 16, whose last sliver would reload and store the whole of C for 16 multiply-adds.</summary>
+    internal static int KStep(int k, bool deep = false)
     {
-        int kBlocks = (k + DeepKC - 1) / DeepKC;
-        return (k + kBlocks - 1) / kBlocks;
-    }
-
-    /// <summary>Equal k-blocks of at most KC: k = 784 runs as 4 × 196 rather than 3 × 256 + 16, whose last sliver would
-    /// reload and store the whole of C for 16 multiply-adds. Every path uses this split but the deep blocking's
-    /// (<see cref="IsDeep"/>, <see cref="DeepKStep"/>).</summary>
-    internal static int KStep(int k)
-    {
-        int kBlocks = (k + KC - 1) / KC;
+        int most = deep ? DeepKC : KC, kBlocks = (k + most - 1) / most;
         return (k + kBlocks - 1) / kBlocks;
     }
 
@@ -349,7 +340,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>The depth of a packed operand's k-blocks (where the panels of a k-block start: see <see cref="Layout.Im2ColPacked"/>).</summary>
-    internal static int KStepOf(PackedB b) => b.Deep ? DeepKStep(b.K) : KStep(b.K);
+    internal static int KStepOf(PackedB b) => KStep(b.K, b.Deep);
 
     /// <summary>A buffer for packed panels: <paramref name="reuse"/> when it holds <paramref name="size"/> floats, otherwise
     /// a new one. Pinned, because the panels are found by aligning the array's address, which must not move between
@@ -504,9 +495,10 @@ internal static unsafe class Gemm
     private static void Run(in Problem p, int i0, int i1, int j0, int j1)
     {
         float[] packA = PackABuffer();
+        // This thread's block of B (grown for the deep blocking's k-blocks when one first needs it).
         int packBSize = p.KStep * (NC + 32) + 16;
-        if (p.Prepacked == null && (t_packB is null || t_packB.Length < packBSize))
-            t_packB = GC.AllocateUninitializedArray<float>(Math.Max(packBSize, KC * (NC + 32) + 16), pinned: true);
+        if (p.Prepacked == null && (t_packB?.Length ?? 0) < packBSize)
+            t_packB = GC.AllocateUninitializedArray<float>(packBSize, pinned: true);
         float[]? packB = t_packB;
         fixed (float* pa0 = packA, pb0 = packB)
         {
@@ -1149,7 +1141,8 @@ internal sealed class PackedB
         (TransB, K, N, Values, Ldb, Panels, Deep) = (transB, k, n, values, ldb, panels, deep);
 
     /// <summary>Whether <see cref="Panels"/> hold the deep blocking's k-blocks (Gemm.IsDeep): a workspace made for tall
-    /// products; a prepacked copy's panels never (its deep layout is <see cref="DeepPanels"/>).</summary>
+    /// products, which does not know their m otherwise (a packed A's k-blocks follow from its own m and k); a prepacked
+    /// copy's panels never (its deep layout is <see cref="DeepPanels"/>).</summary>
     public bool Deep { get; }
 
     /// <summary>Whether <see cref="Values"/> holds B transposed (op(B)[p, j] = Values[j·Ldb + p]).</summary>
@@ -1171,18 +1164,16 @@ internal sealed class PackedB
     /// <summary>The packed panels (pinned, 64-byte aligned inside), or null where the reference kernel runs.</summary>
     internal float[]? Panels { get; }
 
-    /// <summary>The panels in the deep blocking's k-blocks, made on first use by a deep product (Gemm.DeepPanels).</summary>
-    internal float[]? DeepPanels { get; set; }
+    /// <summary>The panels in the deep blocking's k-blocks, made on first use by a deep product (Gemm.DeepPanels; a field
+    /// for its lock-free read).</summary>
+    internal float[]? DeepPanels;
 }
 
 /// <summary>op(A) of products that reuse it, packed once by <see cref="Gemm.PackA(bool, int, int, ReadOnlySpan{float}, int, float[])"/>: all of its k-blocks and row panels
 /// (pinned, 64-byte aligned inside), without its values.</summary>
 internal sealed class PackedA
 {
-    internal PackedA(int m, int k, float[] panels, bool deep) => (M, K, Panels, Deep) = (m, k, panels, deep);
-
-    /// <summary>Whether its k-blocks are the deep blocking's (Gemm.IsDeep).</summary>
-    public bool Deep { get; }
+    internal PackedA(int m, int k, float[] panels) => (M, K, Panels) = (m, k, panels);
 
     /// <summary>Rows of op(A).</summary>
     public int M { get; }

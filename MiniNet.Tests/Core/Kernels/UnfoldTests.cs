@@ -90,7 +90,7 @@ public class UnfoldTests
         Gemm.Multiply(false, false, o, plane, rows, weight, rows, columns, plane, expected, plane, false);
         PackedA packedWeight = Gemm.PackA(false, o, rows, weight, rows, reuse: null);
         PackedB workspace = Gemm.PackedWorkspace(o, rows, plane, null);
-        Assert.That(workspace.Deep && packedWeight.Deep, "the case is meant to take the deep blocking");
+        Assert.That(workspace.Deep && Gemm.IsDeep(o, rows), "the case is meant to take the deep blocking");
         Layout.Im2ColPacked(image, c, h, w, k, k, 1, padding, oh, ow, workspace);
         Gemm.Multiply(packedWeight, workspace, actual, plane, false, default);
         Assert.That(actual, Is.EqualTo(expected));
