@@ -18,7 +18,6 @@ public partial class Tensor
     private readonly int[] _shape;
     private readonly Tensor? _base;     // the tensor whose storage a view shares
     private readonly bool _pooled;      // storage came from the BufferPool and goes back to it on release
-    private bool _requiresGrad;
 
     /// <summary>Wraps <paramref name="storage"/> (not copied) as a tensor of the given shape.</summary>
     internal Tensor(float[] storage, int[] shape) : this(storage, shape, viewOf: null, pooled: false) { }
@@ -111,113 +110,6 @@ public partial class Tensor
     /// <summary>The backing array (at least <see cref="Numel"/> long); shared by views such as <see cref="Ops.Reshape"/>.</summary>
     internal float[] Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
         $"This tensor of shape {Shapes.Format(_shape)} was released when its TensorScope ended; call Keep() or Clone() inside the scope to use it afterwards.");
-
-    /// <summary>Gradient of the last <see cref="Tensor.Backward(bool)"/> root with respect to this tensor (leaves only), or null.</summary>
-    public Tensor? Grad
-    {
-        get
-        {
-            if (_gradDeferred)
-            {
-                // The engine's gradients are cleared only when first touched: each one just before its producer's
-                // backward adds into it (still in cache), instead of all at the start.
-                _gradDeferred = false;
-                if (_grad is null) _grad = Scratch(_shape, zeroed: true);
-                else _grad.Data.Clear();
-            }
-            return _grad;
-        }
-        set
-        {
-            _gradDeferred = false;
-            _spareGrad = null;
-            _grad = value;
-        }
-    }
-
-    private Tensor? _grad;
-    private Tensor? _spareGrad;
-    private bool _gradDeferred;
-
-    /// <summary>Clears the gradient in place, keeping its buffer (what optimizers' and modules' <c>ZeroGrad</c> do for
-    /// each parameter).</summary>
-    /// <param name="setToNone">Drop the gradient instead, as PyTorch's <c>zero_grad(set_to_none=True)</c>:
-    /// <see cref="Grad"/> becomes null until the next backward pass. The buffer is kept and reused by that pass, which
-    /// writes the new gradient into it without clearing it first (so training allocates nothing and saves a memory
-    /// pass). Do not hold on to the old <see cref="Grad"/> tensor across such a call: its contents change.</param>
-    public void ZeroGrad(bool setToNone = false)
-    {
-        if (!setToNone)
-        {
-            Grad?.Data.Clear();
-            return;
-        }
-        if (_gradDeferred && _grad is null) return;   // an engine gradient never touched: nothing to keep
-        _spareGrad = _grad ?? _spareGrad;
-        _grad = null;
-        _gradDeferred = false;
-    }
-
-    /// <summary>Gives this (non-leaf) tensor a zeroed pooled gradient on the first read of <see cref="Grad"/>.</summary>
-    internal void DeferGrad()
-    {
-        _grad = null;
-        _gradDeferred = true;
-    }
-
-    /// <summary>Makes sure a leaf has a gradient to accumulate into: its own, the buffer kept by <see cref="ZeroGrad"/>
-    /// (cleared or overwritten on first touch), or new zeros.</summary>
-    internal void PrepareLeafGrad()
-    {
-        if (_grad is not null || _gradDeferred) return;
-        if (_spareGrad is not null)
-        {
-            (_grad, _spareGrad, _gradDeferred) = (_spareGrad, null, true);
-            return;
-        }
-        _grad = ZerosLike(this);
-    }
-
-    /// <summary>True while the engine's gradient for this tensor has not been touched yet (it would read as zeros).</summary>
-    internal bool GradPending => _gradDeferred;
-
-    /// <summary>The gradient a backward function adds into. When nothing has been added yet, it is taken from the pool
-    /// uninitialised and <paramref name="accumulate"/> is false: the caller must then write every element instead of
-    /// adding (which saves clearing it first).</summary>
-    internal Tensor AcquireGrad(out bool accumulate)
-    {
-        if (_gradDeferred)
-        {
-            _gradDeferred = false;
-            _grad ??= Scratch(_shape, zeroed: false);
-            accumulate = false;
-            return _grad;
-        }
-        accumulate = true;
-        return _grad ?? throw new InvalidOperationException("AcquireGrad: this tensor has no gradient buffer (call it from a backward function).");
-    }
-
-    /// <summary>The op that produced this tensor, or null for a leaf.</summary>
-    public Node? Node { get; internal set; }
-
-    /// <summary>True for a tensor created by the user rather than by a recorded op.</summary>
-    public bool IsLeaf => Node is null;
-
-    /// <summary>Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch.</summary>
-    /// <exception cref="InvalidOperationException">Set on a tensor produced by an op.</exception>
-    public bool RequiresGrad
-    {
-        get => _requiresGrad;
-        set
-        {
-            if (Node is not null)
-                throw new InvalidOperationException(
-                    $"RequiresGrad can only be changed on leaf tensors; this tensor was produced by '{Node.Name}'. Use Detach() first.");
-            _requiresGrad = value;
-        }
-    }
-
-    internal void MarkRequiresGrad() => _requiresGrad = true;
 
     /// <summary>The size of dimension <paramref name="dim"/>; negative values count from the end.</summary>
     public int Size(int dim) => _shape[Shapes.NormalizeAxis(dim, Rank, "Size")];
@@ -373,33 +265,6 @@ public partial class Tensor
         else if (RequiresGrad) sb.Append(" requires_grad");
         return sb.ToString();
     }
-
-    // ---- Autograd ------------------------------------------------------------------------
-
-    /// <summary>Back-propagates from this one-element tensor (dL/dL = 1) into every leaf that requires grad.</summary>
-    /// <exception cref="InvalidOperationException">The tensor has more than one element, does not require grad, or its graph was freed.</exception>
-    public void Backward(bool retainGraph = false)
-    {
-        if (Numel != 1)
-            throw new InvalidOperationException(
-                $"Backward: tensor of shape {Shapes.Format(_shape)} has {Numel} elements; pass a gradient of the same shape or reduce it first (e.g. Sum()).");
-        Engine.Backward(this, Ones(_shape), retainGraph);
-    }
-
-    /// <summary>Back-propagates <paramref name="gradient"/> (dL/dthis, same shape as this tensor).</summary>
-    /// <exception cref="ArgumentException">The gradient's shape differs from this tensor's.</exception>
-    public void Backward(Tensor gradient, bool retainGraph = false)
-    {
-        ArgumentNullException.ThrowIfNull(gradient);
-        if (!Shapes.Equal(gradient._shape, _shape))
-            throw new ArgumentException(
-                $"Backward: gradient of shape {Shapes.Format(gradient._shape)} does not match tensor of shape {Shapes.Format(_shape)}.",
-                nameof(gradient));
-        Engine.Backward(this, gradient, retainGraph);
-    }
-
-    /// <summary>A leaf sharing this tensor's storage, cut from the graph (no gradient flows through it).</summary>
-    public Tensor Detach() => View(this, _shape);
 
     /// <summary>A deep copy of the values as a new leaf (not part of any graph).</summary>
     public Tensor Clone() => new(Data.ToArray(), (int[])_shape.Clone());

@@ -14,26 +14,31 @@ namespace MiniNet.Data;
 /// </remarks>
 public sealed class DataLoader : IEnumerable<(Tensor X, int[] Y)>
 {
-    private readonly IDataset<(Tensor Features, int Label)> _dataset;
+    private readonly ILabeledDataset _dataset;
     private readonly int[] _sampleShape;
     private readonly (Tensor X, int[] Y)[] _buffers;
     private (Tensor X, int[] Y)? _tail;
     private readonly int[] _order;
 
-    /// <summary>Creates a loader.</summary>
+    /// <summary>Creates a loader over a dataset whose samples it copies into its batch buffers (<see cref="ILabeledDataset.CopySample"/>).</summary>
     /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
-    public DataLoader(IDataset<(Tensor Features, int Label)> dataset, int batchSize, bool shuffle = false, int seed = 0,
-        bool dropLast = false, bool prefetch = false)
+    public DataLoader(ILabeledDataset dataset, int batchSize, bool shuffle = false, int seed = 0, bool dropLast = false, bool prefetch = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty.", nameof(dataset));
         (_dataset, BatchSize, Shuffle, Seed, DropLast, Prefetch) = (dataset, batchSize, shuffle, seed, dropLast, prefetch);
-        _sampleShape = dataset is TensorDataset t ? [.. t.SampleShape] : [.. dataset[0].Features.Shape];
+        _sampleShape = [.. dataset.SampleShape];
         int full = Math.Min(batchSize, dataset.Count);
         _buffers = [(Tensor.Zeros([full, .. _sampleShape]), new int[full]), (Tensor.Zeros([full, .. _sampleShape]), new int[full])];
         _order = new int[dataset.Count];
     }
+
+    /// <summary>Creates a loader over any dataset of (features, label) pairs; each sample's tensor is copied into the batch.</summary>
+    /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
+    public DataLoader(IDataset<(Tensor Features, int Label)> dataset, int batchSize, bool shuffle = false, int seed = 0,
+        bool dropLast = false, bool prefetch = false)
+        : this(new IndexedDataset(dataset ?? throw new ArgumentNullException(nameof(dataset))), batchSize, shuffle, seed, dropLast, prefetch) { }
 
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }
@@ -103,26 +108,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, int[] Y)>
             : _tail ??= (Tensor.Zeros([size, .. _sampleShape]), new int[size]);
         Span<float> x = buffer.X.Data;
         int sampleSize = x.Length / size;
-        if (_dataset is TensorDataset t)
-        {
-            for (int i = 0; i < size; i++)
-            {
-                int index = _order[start + i];
-                t.Row(index).CopyTo(x.Slice(i * sampleSize, sampleSize));
-                buffer.Y[i] = t.Labels[index];
-            }
-            return buffer;
-        }
-        for (int i = 0; i < size; i++)
-        {
-            int index = _order[start + i];
-            (Tensor features, int label) = _dataset[index];
-            if (features.Numel != sampleSize)
-                throw new InvalidDataException(
-                    $"DataLoader: sample {index} has shape {Shapes.Format(features.Shape)}, expected {Shapes.Format(_sampleShape)}.");
-            features.Data.CopyTo(x.Slice(i * sampleSize, sampleSize));
-            buffer.Y[i] = label;
-        }
+        for (int i = 0; i < size; i++) buffer.Y[i] = _dataset.CopySample(_order[start + i], x.Slice(i * sampleSize, sampleSize));
         return buffer;
     }
 

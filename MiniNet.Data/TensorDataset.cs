@@ -3,7 +3,7 @@ namespace MiniNet.Data;
 /// <summary>Samples held in memory: a features tensor (N, …) and N integer class labels.</summary>
 /// <remarks><see cref="DataLoader"/> copies rows straight out of <see cref="Features"/> into its batch buffers, so
 /// batches are assembled without allocating per sample. The indexer (for inspection) returns a copy of one row.</remarks>
-public sealed class TensorDataset : IDataset<(Tensor Features, int Label)>
+public sealed class TensorDataset : ILabeledDataset
 {
     private readonly int[] _labels;
     private readonly int[] _sampleShape;
@@ -55,6 +55,16 @@ public sealed class TensorDataset : IDataset<(Tensor Features, int Label)>
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
             return (Tensor.FromArray(Row(index).ToArray(), _sampleShape), _labels[index]);
         }
+    }
+
+    /// <summary>Copies row <paramref name="index"/> of <see cref="Features"/> into <paramref name="destination"/>; returns its label.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> does not hold one sample.</exception>
+    public int CopySample(int index, Span<float> destination)
+    {
+        if (destination.Length != SampleSize)
+            throw new ArgumentException($"TensorDataset.CopySample: {destination.Length} values for a sample of shape {Shapes.Format(_sampleShape)}.", nameof(destination));
+        Row(index).CopyTo(destination);
+        return _labels[index];
     }
 
     /// <summary>The features of sample <paramref name="index"/>, without copying.</summary>

@@ -1,5 +1,14 @@
 namespace MiniNet.Layers;
 
+/// <summary>Receives one batch's per-channel statistics (<see cref="BatchNorm.ObserveBatchStatistics"/>): mean, biased
+/// variance, and the count m = N·L of values per channel.</summary>
+public delegate void BatchStatisticsObserver(ReadOnlySpan<double> mean, ReadOnlySpan<double> biasedVariance, int count);
+
+/// <summary>A batch-norm op with the signature of <see cref="Ops.BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float)"/>
+/// (the plain op, or a fused form of it).</summary>
+internal delegate Tensor BatchNormOp(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
+    float factor, float eps);
+
 /// <summary>Batch normalization, y = γ·(x − μ)/√(σ² + ε) + β per channel, with γ = <see cref="Weight"/> and β = <see cref="Bias"/>.</summary>
 /// <remarks>
 /// <para>Training: μ and the biased σ² of the mini-batch (gradients flow through both, in one fused kernel), and the
@@ -63,67 +72,56 @@ public abstract class BatchNorm : Module
     /// <summary>The number of training batches seen (a one-element tensor); null without running statistics.</summary>
     public Tensor? NumBatchesTracked { get; }
 
-    /// <summary>When set, forward passes normalise with batch statistics, report them here, and change no state
-    /// (used by <see cref="BatchNormStatistics"/>).</summary>
-    internal BatchStatisticsObserver? StatisticsObserver { get; set; }
+    /// <summary>True when <see cref="Forward"/> normalises with the batch's own statistics: in training mode, without
+    /// running statistics, or while a statistics observer is registered (<see cref="ObserveBatchStatistics"/>). False
+    /// when it uses the running statistics: the output is then a fixed per-feature affine map of the input,
+    /// y = x·γ/√(running σ² + ε) + (β − running μ·γ/√(running σ² + ε)), which inference fusion folds into the layer
+    /// before it.</summary>
+    public bool UsesBatchStatistics => Training || !TrackRunningStats || _observers is { Count: > 0 };
+
+    [NotCopied] private List<BatchStatisticsObserver>? _observers;
+
+    /// <summary>Registers <paramref name="observer"/>, called by each forward pass with the batch's per-channel mean,
+    /// biased variance and count. While any observer is registered, the layer normalises with the batch's statistics
+    /// in every mode and changes no state: the running statistics and <see cref="NumBatchesTracked"/> stay as they
+    /// are. Population statistics (<see cref="BatchNormStatistics.Recompute"/>) and drift probes
+    /// (<see cref="BatchNormProbe.Measure"/>) are built on it.</summary>
+    /// <returns>A handle; disposing it removes the observer.</returns>
+    public IDisposable ObserveBatchStatistics(BatchStatisticsObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        List<BatchStatisticsObserver> observers = _observers ??= [];
+        observers.Add(observer);
+        return new Registration(() => observers.Remove(observer));
+    }
 
     /// <summary>Throws when x's rank or channel count does not fit the layer.</summary>
     protected abstract void CheckInput(Tensor x);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor x) => Normalize(x, relu: false);
+    public override Tensor Forward(Tensor x) => Normalize(x, Ops.BatchNorm);
 
-    /// <summary><c>ReLU(Forward(x))</c> as one op (<see cref="Ops.BatchNormRelu"/>); used by <see cref="Sequential"/>
-    /// for a BatchNorm followed by a ReLU.</summary>
-    internal Tensor ForwardWithRelu(Tensor x) => Normalize(x, relu: true);
-
-    private Tensor Normalize(Tensor x, bool relu)
+    /// <summary>Forward, computed by <paramref name="op"/>: <see cref="Ops.BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float)"/>,
+    /// or a fused form of it with the same arguments that the fusion planner chooses (<see cref="Ops.BatchNormRelu"/>
+    /// for a BatchNorm followed by a ReLU). The layer's state decides the arguments and is updated here.</summary>
+    internal Tensor Normalize(Tensor x, BatchNormOp op)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckInput(x);
-        if (NormalizesWithRunningStatistics)
-            return Op(x, RunningMean, RunningVar, training: false, 0.1f, null, relu);
-        if (StatisticsObserver is not null)
-            return Op(x, null, null, training: true, 0.1f, StatisticsObserver, relu);
-        if (!TrackRunningStats)
-            return Op(x, null, null, training: true, 0.1f, null, relu);
+        if (_observers is { Count: > 0 } observers)
+        {
+            var (mean, variance, count) = x.ChannelStatistics();
+            foreach (BatchStatisticsObserver observer in observers.ToArray()) observer(mean, variance, count);
+            return op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);
+        }
+        if (!UsesBatchStatistics) return op(x, Weight, Bias, RunningMean, RunningVar, training: false, 0.1f, Eps);
+        if (!TrackRunningStats) return op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);
 
         float batches = NumBatchesTracked!.Data[0] + 1f;
         float factor = Momentum ?? 1f / batches;
-        Tensor y = Op(x, RunningMean, RunningVar, training: true, factor, null, relu);
+        Tensor y = op(x, Weight, Bias, RunningMean, RunningVar, training: true, factor, Eps);
         NumBatchesTracked.Data[0] = batches;   // only once the batch was accepted
         return y;
-    }
-
-    private Tensor Op(Tensor x, Tensor? runningMean, Tensor? runningVar, bool training, float factor, BatchStatisticsObserver? observer, bool relu) =>
-        relu
-            ? x.BatchNormRelu(Weight, Bias, runningMean, runningVar, training, factor, Eps, observer)
-            : x.BatchNorm(Weight, Bias, runningMean, runningVar, training, factor, Eps, observer);
-
-    /// <summary>True when <see cref="Forward"/> uses the running statistics (evaluation mode, running statistics tracked,
-    /// no statistics observer): the output is then a fixed per-feature affine map of the input.</summary>
-    internal bool NormalizesWithRunningStatistics => !Training && TrackRunningStats && StatisticsObserver is null;
-
-    /// <summary>The per-feature affine map y = x·scale + shift that this layer applies in evaluation mode:
-    /// scale = γ/√(running σ² + ε), shift = β − running μ·scale.</summary>
-    /// <returns>False when evaluation does not use the running statistics (training mode, no running statistics, or a
-    /// statistics observer attached): then the output depends on the batch and no such map exists.</returns>
-    public bool TryGetInferenceAffine(Span<float> scale, Span<float> shift)
-    {
-        if (scale.Length != NumFeatures || shift.Length != NumFeatures)
-            throw new ArgumentException(
-                $"{GetType().Name}({NumFeatures}).TryGetInferenceAffine: scale and shift need {NumFeatures} values, got {scale.Length} and {shift.Length}.");
-        if (!NormalizesWithRunningStatistics) return false;
-        ReadOnlySpan<float> mean = RunningMean!.Data, variance = RunningVar!.Data;
-        for (int j = 0; j < NumFeatures; j++)
-        {
-            // The same rounding as the evaluation-mode op: 1/σ in double, then γ·(1/σ) in float.
-            float invStd = (float)(1.0 / Math.Sqrt(variance[j] + (double)Eps));
-            float gamma = Weight is null ? 1f : Weight.Data[j];
-            scale[j] = gamma * invStd;
-            shift[j] = (Bias is null ? 0f : Bias.Data[j]) - mean[j] * scale[j];
-        }
-        return true;
     }
 
     /// <inheritdoc/>

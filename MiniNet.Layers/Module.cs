@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace MiniNet.Layers;
 
 /// <summary>The result of <see cref="Module.LoadStateDict"/>: keys the model has that the state lacked, and keys the state had that the model lacks.</summary>
@@ -9,9 +11,10 @@ public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList
 /// listing each module's parameters, then its buffers, then its children's entries, in registration order.</remarks>
 public abstract class Module
 {
-    private readonly List<(string Name, Parameter Value)> _parameters = [];
-    private readonly List<(string Name, Tensor Value)> _buffers = [];
-    private readonly List<(string Name, Module Value)> _children = [];
+    // Not readonly: Clone gives each copy lists of its own.
+    private List<(string Name, Parameter Value)> _parameters = [];
+    private List<(string Name, Tensor Value)> _buffers = [];
+    private List<(string Name, Module Value)> _children = [];
 
     private List<Action<Module, Tensor, Tensor>>? _forwardHooks;
 
@@ -37,18 +40,7 @@ public abstract class Module
     {
         ArgumentNullException.ThrowIfNull(hook);
         (_forwardHooks ??= []).Add(hook);
-        return new HookHandle(() => _forwardHooks.Remove(hook));
-    }
-
-    private sealed class HookHandle(Action remove) : IDisposable
-    {
-        private Action? _remove = remove;
-
-        public void Dispose()
-        {
-            _remove?.Invoke();
-            _remove = null;
-        }
+        return new Registration(() => _forwardHooks.Remove(hook));
     }
 
     /// <summary>True in training mode (the default); BatchNorm and Dropout behave differently in evaluation mode.</summary>
@@ -184,6 +176,93 @@ public abstract class Module
         foreach (var (key, target) in own)
             if (state.TryGetValue(key, out Tensor? source)) source.Data.CopyTo(target.Data);
         return new LoadResult(missing, unexpected);
+    }
+
+    /// <summary>A deep copy of this module and its descendants (PyTorch's <c>copy.deepcopy(module)</c>): parameters,
+    /// buffers and child modules are copied, so training one does not reach the other; for weight averaging (EMA),
+    /// replicas and snapshots (<see cref="Sequential.Freeze"/> carries what it cannot fold this way).</summary>
+    /// <remarks>
+    /// <para>Every field of the module's classes that refers to one of its parameters, buffers or children (as layers
+    /// keep them: <c>Weight</c>, <c>_fc1</c>) refers to the copy's, and so do arrays and lists of them; other tensors and
+    /// modules a field holds are copied too, and arrays are copied. Everything else (numbers, strings, random
+    /// generators, loggers, delegates) is shared with the original. The copy keeps the training mode and each
+    /// parameter's <see cref="Tensor.RequiresGrad"/>, but no gradients, forward hooks or statistics observers.</para>
+    /// </remarks>
+    public Module Clone()
+    {
+        var copies = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
+        Module copy = CopyTree(copies);
+        foreach (Module module in copy.Modules().Distinct(ReferenceEqualityComparer.Instance).Cast<Module>())
+            module.RedirectFields(copies);
+        return copy;
+    }
+
+    /// <summary>Copies this module, its registered tensors and its children (each once, however often it is shared),
+    /// recording every original → copy in <paramref name="copies"/>.</summary>
+    private Module CopyTree(Dictionary<object, object> copies)
+    {
+        if (copies.TryGetValue(this, out object? done)) return (Module)done;
+        var copy = (Module)MemberwiseClone();
+        copies.Add(this, copy);
+        copy._forwardHooks = null;
+        copy._parameters = _parameters.Select(p => (p.Name, (Parameter)CopyTensor(p.Value, copies))).ToList();
+        copy._buffers = _buffers.Select(b => (b.Name, CopyTensor(b.Value, copies))).ToList();
+        copy._children = _children.Select(c => (c.Name, c.Value.CopyTree(copies))).ToList();
+        return copy;
+    }
+
+    private static Tensor CopyTensor(Tensor tensor, Dictionary<object, object> copies)
+    {
+        if (copies.TryGetValue(tensor, out object? done)) return (Tensor)done;
+        Tensor copy = tensor is Parameter p ? new Parameter(p.Clone()) { RequiresGrad = p.RequiresGrad } : tensor.Clone();
+        if (tensor is not Parameter && tensor.IsLeaf) copy.RequiresGrad = tensor.RequiresGrad;
+        copies.Add(tensor, copy);
+        return copy;
+    }
+
+    /// <summary>Points this copy's own fields (those its classes below <see cref="Module"/> declare) at the copies.</summary>
+    private void RedirectFields(Dictionary<object, object> copies)
+    {
+        const BindingFlags Declared = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        for (Type? type = GetType(); type is not null && type != typeof(Module); type = type.BaseType)
+            foreach (FieldInfo field in type.GetFields(Declared))
+            {
+                object? value = field.GetValue(this);
+                object? copy = field.IsDefined(typeof(NotCopiedAttribute)) ? null : CopyOf(value, copies);
+                if (!ReferenceEquals(copy, value)) field.SetValue(this, copy);
+            }
+    }
+
+    /// <summary>What a copied module's field holds in place of <paramref name="value"/> (see <see cref="Clone"/>).</summary>
+    private static object? CopyOf(object? value, Dictionary<object, object> copies)
+    {
+        switch (value)
+        {
+            case null:
+                return null;
+            case Tensor tensor:
+                return CopyTensor(tensor, copies);
+            case Module module:
+                return copies.TryGetValue(module, out object? done) ? done : module.Clone();
+            case Array array:
+            {
+                var copy = (Array)array.Clone();
+                if (!array.GetType().GetElementType()!.IsValueType)
+                    for (int i = 0; i < copy.Length; i++) copy.SetValue(CopyOf(copy.GetValue(i), copies), i);
+                return copy;
+            }
+            case System.Collections.IList list when list.GetType().IsGenericType
+                && list.GetType().GetGenericTypeDefinition() == typeof(List<>)
+                && (typeof(Tensor).IsAssignableFrom(list.GetType().GetGenericArguments()[0])
+                    || typeof(Module).IsAssignableFrom(list.GetType().GetGenericArguments()[0])):
+            {
+                var copy = (System.Collections.IList)Activator.CreateInstance(list.GetType(), list.Count)!;
+                foreach (object? item in list) copy.Add(CopyOf(item, copies));
+                return copy;
+            }
+            default:
+                return value;
+        }
     }
 
     /// <summary>Saves the state dict to a safetensors file, atomically (a crash mid-save leaves an existing file intact).</summary>

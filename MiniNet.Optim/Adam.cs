@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using MiniNet.Kernels;
 
 namespace MiniNet.Optim;
 
@@ -14,7 +14,7 @@ namespace MiniNet.Optim;
 /// </remarks>
 public class Adam : Optimizer
 {
-    private readonly Tensor[] _m, _v, _denominator;
+    private readonly Tensor[] _m, _v;
     private readonly Tensor?[] _vMax;
     private readonly Tensor _step;
     private readonly bool _decoupled;
@@ -40,13 +40,12 @@ public class Adam : Optimizer
         (Beta1, Beta2, Eps, WeightDecay, AmsGrad, _decoupled) = (beta1, beta2, eps, weightDecay, amsgrad, decoupled);
         Tensor[] parameters = ParamGroups.SelectMany(g => g.Parameters).ToArray();
         int n = parameters.Length;
-        (_m, _v, _denominator, _vMax) = (new Tensor[n], new Tensor[n], new Tensor[n], new Tensor?[n]);
+        (_m, _v, _vMax) = (new Tensor[n], new Tensor[n], new Tensor?[n]);
         for (int i = 0; i < n; i++)
         {
             _m[i] = RegisterState($"state.{i}.exp_avg", Tensor.ZerosLike(parameters[i]));
             _v[i] = RegisterState($"state.{i}.exp_avg_sq", Tensor.ZerosLike(parameters[i]));
             if (amsgrad) _vMax[i] = RegisterState($"state.{i}.max_exp_avg_sq", Tensor.ZerosLike(parameters[i]));
-            _denominator[i] = Tensor.ZerosLike(parameters[i]);
         }
         _step = RegisterState("state.step", Tensor.Zeros(n));
     }
@@ -69,31 +68,13 @@ public class Adam : Optimizer
     /// <inheritdoc/>
     protected override void Update(int index, Tensor parameter, Tensor grad, float lr)
     {
-        Span<float> p = parameter.Data, m = _m[index].Data, v = _v[index].Data, d = _denominator[index].Data;
-        ReadOnlySpan<float> g = grad.Data;
         float t = _step.Data[index] += 1f;
-        if (_decoupled) TensorPrimitives.Multiply(p, 1f - lr * WeightDecay, p);
-        else if (WeightDecay != 0f)
-        {
-            TensorPrimitives.MultiplyAdd(p, WeightDecay, g, d);   // d is scratch here: g + wd·p
-            g = d;
-        }
-        TensorPrimitives.Multiply(m, Beta1, m);
-        TensorPrimitives.MultiplyAdd(g, 1f - Beta1, m, m);
-        TensorPrimitives.Multiply(v, Beta2, v);
-        for (int i = 0; i < v.Length; i++) v[i] += (1f - Beta2) * g[i] * g[i];
-        double stepSize = lr / (1.0 - Math.Pow(Beta1, t));
-        float correction2 = (float)Math.Sqrt(1.0 - Math.Pow(Beta2, t));
-        ReadOnlySpan<float> second = v;
-        if (_vMax[index] is { } vMax)
-        {
-            TensorPrimitives.Max(vMax.Data, v, vMax.Data);
-            second = vMax.Data;
-        }
-        TensorPrimitives.Sqrt(second, d);
-        TensorPrimitives.Divide(d, correction2, d);
-        TensorPrimitives.Add(d, Eps, d);
-        for (int i = 0; i < p.Length; i++) p[i] += (float)-stepSize * (m[i] / d[i]);
+        var step = new OptimizerKernels.AdamStep(Beta1, Beta2, Eps,
+            StepSize: (float)(lr / (1.0 - Math.Pow(Beta1, t))),
+            Correction2: (float)Math.Sqrt(1.0 - Math.Pow(Beta2, t)),
+            Decay: _decoupled ? 1f - lr * WeightDecay : 1f,
+            WeightDecay: _decoupled ? 0f : WeightDecay);
+        OptimizerKernels.Adam(parameter.Storage, grad.Storage, _m[index].Storage, _v[index].Storage, _vMax[index]?.Storage, parameter.Numel, step);
     }
 }
 

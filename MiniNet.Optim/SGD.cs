@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using MiniNet.Kernels;
 
 namespace MiniNet.Optim;
 
@@ -16,7 +16,6 @@ namespace MiniNet.Optim;
 public sealed class SGD : Optimizer
 {
     private readonly Tensor[] _buffers;
-    private readonly Tensor[] _scratch;
     private readonly Tensor? _started;   // 1 where the momentum buffer holds a value (state, so resumption is exact)
 
     /// <summary>One group over <paramref name="parameters"/>.</summary>
@@ -37,11 +36,9 @@ public sealed class SGD : Optimizer
         (Momentum, Dampening, WeightDecay, Nesterov) = (momentum, dampening, weightDecay, nesterov);
         var parameters = ParamGroups.SelectMany(g => g.Parameters).ToArray();
         _buffers = new Tensor[parameters.Length];
-        _scratch = new Tensor[parameters.Length];
         for (int i = 0; i < parameters.Length; i++)
         {
             if (momentum != 0f) _buffers[i] = RegisterState($"state.{i}.momentum_buffer", Tensor.ZerosLike(parameters[i]));
-            if (weightDecay != 0f || nesterov) _scratch[i] = Tensor.ZerosLike(parameters[i]);
         }
         if (momentum != 0f) _started = RegisterState("state.momentum_started", Tensor.Zeros(parameters.Length));
     }
@@ -61,44 +58,15 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update(int index, Tensor parameter, Tensor grad, float lr)
     {
-        if (Momentum != 0f && WeightDecay == 0f && !Nesterov && _started!.Data[index] != 0f)
+        bool started = Momentum != 0f && _started!.Data[index] != 0f;
+        if (started && WeightDecay == 0f && !Nesterov)
         {
             // The common case in one fused pass: v ← μ·v + (1 − dampening)·g; p ← p − lr·v.
-            Fused.SgdMomentum(parameter, grad, _buffers[index], lr, Momentum, Dampening);
+            OptimizerKernels.SgdMomentum(parameter.Storage, grad.Storage, _buffers[index].Storage, parameter.Numel, lr, Momentum, Dampening);
             return;
         }
-        Span<float> p = parameter.Data;
-        ReadOnlySpan<float> g = grad.Data;
-        if (WeightDecay != 0f)
-        {
-            Span<float> decayed = _scratch[index].Data;
-            TensorPrimitives.MultiplyAdd(p, WeightDecay, g, decayed);   // g + wd·p
-            g = decayed;
-        }
-        if (Momentum != 0f)
-        {
-            Span<float> v = _buffers[index].Data;
-            if (_started!.Data[index] == 0f)
-            {
-                g.CopyTo(v);
-                _started.Data[index] = 1f;
-            }
-            else
-            {
-                TensorPrimitives.Multiply(v, Momentum, v);
-                TensorPrimitives.MultiplyAdd(g, 1f - Dampening, v, v);   // v ← μ·v + (1 − dampening)·g
-            }
-            if (Nesterov)
-            {
-                Span<float> look = _scratch[index].Data;
-                TensorPrimitives.MultiplyAdd(v, Momentum, g, look);      // g + μ·v
-                g = look;
-            }
-            else
-            {
-                g = v;
-            }
-        }
-        TensorPrimitives.MultiplyAdd(g, -lr, p, p);
+        OptimizerKernels.Sgd(parameter.Storage, grad.Storage, Momentum != 0f ? _buffers[index].Storage : null, parameter.Numel,
+            new OptimizerKernels.SgdStep(lr, Momentum, Dampening, WeightDecay, Nesterov, FirstStep: !started));
+        if (Momentum != 0f) _started!.Data[index] = 1f;
     }
 }

@@ -51,12 +51,23 @@ public static class Autograd
         return scope;
     }
 
+    /// <summary>The buffer an op's backward function writes <paramref name="input"/>'s gradient into: the one way, for
+    /// MiniNet's ops and yours, to send a gradient to an input (see <see cref="GradientTarget"/> and docs/extending.md).</summary>
+    /// <remarks>Call it only for inputs whose <see cref="Tensor.RequiresGrad"/> is true, from the backward function.</remarks>
+    /// <exception cref="InvalidOperationException">Called outside a backward pass, or for an input the pass does not reach.</exception>
+    public static GradientTarget GradTarget(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Tensor gradient = input.Gradient.Acquire(input, out bool accumulate);
+        return new GradientTarget(gradient, accumulate);
+    }
+
     /// <summary>Attaches an op to <paramref name="output"/> when recording is on and any input requires grad.</summary>
     /// <param name="output">The op's freshly created result.</param>
     /// <param name="name">The op's name, shown in errors and <see cref="Tensor.ToString"/>.</param>
     /// <param name="inputs">The tensors the op read.</param>
-    /// <param name="backward">Receives dL/d(output); adds each input's gradient into <c>input.Grad</c>
-    /// for the inputs whose <see cref="Tensor.RequiresGrad"/> is true (the engine has zeroed those buffers).</param>
+    /// <param name="backward">Receives dL/d(output) and writes each input's gradient, for the inputs whose
+    /// <see cref="Tensor.RequiresGrad"/> is true, into the buffer <see cref="GradTarget"/> gives for that input.</param>
     /// <param name="release">Called once when the graph is freed after a backward pass (e.g. to return pooled memory
     /// the backward captured); not called when no node is recorded, or when the graph is never freed.</param>
     /// <returns><paramref name="output"/>, for chaining.</returns>

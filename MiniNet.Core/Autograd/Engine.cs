@@ -1,6 +1,7 @@
 namespace MiniNet;
 
-/// <summary>Reverse-mode differentiation: order the graph, give every tensor on it a zeroed gradient, walk it backwards.</summary>
+/// <summary>Reverse-mode differentiation: order the graph, give every tensor on it a gradient to receive, walk it
+/// backwards.</summary>
 internal static class Engine
 {
     public static void Backward(Tensor root, Tensor gradient, bool retainGraph)
@@ -11,16 +12,16 @@ internal static class Engine
 
         List<Tensor> order = TopologicalOrder(root);   // inputs before outputs
 
-        // Every non-leaf on the graph gets a gradient from the buffer pool when it is first touched (zeroed, or left
-        // uninitialised for a backward function that overwrites it: Tensor.AcquireGrad), so it is cleared just before
-        // use instead of all at the start; it is returned as soon as its node has run. Leaves keep theirs (ordinary
-        // arrays) so that calls accumulate.
+        // Every non-leaf on the graph gets a pending gradient (GradientState): a pooled buffer once first touched,
+        // returned as soon as its node has run. Leaves keep theirs (ordinary arrays) so that calls accumulate.
         foreach (Tensor t in order)
         {
-            if (!t.IsLeaf) t.DeferGrad();
-            else t.PrepareLeafGrad();
+            if (!t.IsLeaf) t.Gradient.Defer();
+            else t.Gradient.PrepareLeaf(t);
         }
         root.Grad!.Data.Add(gradient.Data);
+        List<Tensor>?[]? readyAfter = LeavesReadyAfter(order);
+        if (root.IsLeaf && root.Gradient.HasHooks) root.Gradient.RunHooks(root);
 
         using (Autograd.NoGrad())
         try
@@ -36,6 +37,8 @@ internal static class Engine
                 t.Grad!.ReturnScratch();   // PyTorch keeps gradients of leaves only; recycle the rest once consumed.
                 t.Grad = null;
                 if (!retainGraph) t.Node.Free();
+                if (readyAfter?[i] is { } ready)
+                    foreach (Tensor leaf in ready) leaf.Gradient.RunHooks(leaf);
             }
         }
         finally
@@ -43,12 +46,31 @@ internal static class Engine
             // Intermediate gradients never touched (after a failure) read as null, as after a completed pass; a leaf
             // that received nothing reads as zeros, as in PyTorch.
             foreach (Tensor t in order)
-                if (t.GradPending)
+                if (t.Gradient.Pending)
                 {
                     if (t.IsLeaf) _ = t.Grad;
                     else t.Grad = null;
                 }
         }
+    }
+
+    /// <summary>For the leaves with post-accumulate hooks: the position in <paramref name="order"/> of the last node
+    /// the reverse walk runs that feeds each of them (after it, that leaf's gradient is complete), as a list of leaves
+    /// per position; null when no leaf has hooks.</summary>
+    private static List<Tensor>?[]? LeavesReadyAfter(List<Tensor> order)
+    {
+        Dictionary<Tensor, int>? lastUse = null;
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            if (order[i].Node is not { } node) continue;
+            foreach (Tensor input in node.Inputs)
+                if (input.IsLeaf && input.RequiresGrad && input.Gradient.HasHooks)
+                    (lastUse ??= new(ReferenceEqualityComparer.Instance))[input] = i;   // the walk's later visits overwrite
+        }
+        if (lastUse is null) return null;
+        var ready = new List<Tensor>?[order.Count];
+        foreach (var (leaf, position) in lastUse) (ready[position] ??= []).Add(leaf);
+        return ready;
     }
 
     /// <summary>Post-order depth-first walk over tensors that require grad, iterative so deep graphs cannot overflow the stack.</summary>

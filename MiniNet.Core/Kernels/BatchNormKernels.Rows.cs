@@ -10,12 +10,8 @@ internal static partial class BatchNormKernels
     /// <summary>The (N, C) kernels (L = 1, a BatchNorm1d after a linear layer), as pointer loops along each row. The
     /// reductions sum each block of <see cref="RowBlock"/> rows in float into that block's row of a table (one lane per
     /// channel; the row, a few KB, stays in L1); Statistics and BackwardSums then add the table's rows in double, in
-    /// block order (ColumnSums). The earlier span-based loops with a scalar column sum per channel took, for a 128×1024 batch on
-    /// one core, 75 µs for the statistics, 33 µs to normalise, 74 µs for the backward sums and 59 µs for the input
-    /// gradient; these loops take 42, 21, 34 and 36 µs (medians, same machine, sitting and harness; other sittings timed
-    /// the old statistics at 47–53 µs). Walking strips of 32
-    /// channels down the rows with the sums in registers was no faster for the reductions (43 and 37 µs) and twice as
-    /// slow for the elementwise passes (73 and 72 µs: a row is 4 KB, so every step down is a new page).</summary>
+    /// block order (ColumnSums). Rows are walked along, not strips of channels down the rows: a row is 4 KB, so every
+    /// step down a strip would be a new page.</summary>
     /// <remarks>A channel's sum is the same whichever thread took which blocks (the blocks are added in order), so the
     /// results do not depend on the thread count.</remarks>
     private static unsafe class Rows
@@ -101,7 +97,7 @@ internal static partial class BatchNormKernels
             });
 
         /// <summary>y = (x − center)·scale + shift per channel, row by row (an elementwise pass has nothing to keep in
-        /// registers, and walking a strip down the rows measured twice as slow).</summary>
+        /// registers, and a strip down the rows would step a page at a time).</summary>
         public static void Normalize(float[] x, int n, int c, float[] center, float[] scale, float[] shift, float[] y, bool relu) =>
             ForRows(n, c, (i0, i1) =>
             {

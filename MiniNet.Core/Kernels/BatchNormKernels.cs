@@ -15,11 +15,10 @@ namespace MiniNet.Kernels;
 // Backward: dx += k·(dy − a − x̂·b) with k = γ/σ, a = mean(dy), b = mean(dy·x̂); dγ = Σ dy·x̂, dβ = Σ dy.
 //
 // Threads: every pass splits whole images (L > 1) or whole rows (L = 1) over threads, so each thread streams through
-// contiguous memory (splitting a row's channels between threads measured three times slower). The kernels stream
+// contiguous memory (splitting a row's channels between threads would make them share cache lines). The kernels stream
 // memory with little arithmetic per element, so they use the hardware vector width of System.Numerics.Vector<float>
-// rather than a separate Vector512 path (one Vector512 reduction pass over a 128×1024 batch: 10.5–13.9 µs against
-// 14.7–15.8 µs, about 1% of an mlp training step, not worth a second copy of every loop). The (N, C) kernels are in
-// BatchNormKernels.Rows.cs.
+// rather than a separate Vector512 path: a wider vector saves little where memory sets the pace, not enough for a
+// second copy of every loop. The (N, C) kernels are in BatchNormKernels.Rows.cs.
 // Reference twin: Kernels/Reference/BatchNormReference.cs.
 internal static partial class BatchNormKernels
 {
@@ -158,9 +157,9 @@ internal static partial class BatchNormKernels
     private static Vector<float> Gate(Vector<float> y, Vector<float> dy) =>
         Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), dy, Vector<float>.Zero);
 
-    /// <summary>Elements from which a pass runs on all threads: a quarter of the elementwise threshold. In a training step
-    /// a batch's activations come back from memory rather than cache, and the mlp's 128×1024 backward (fused with the
-    /// ReLU) took 0.31–0.33 ms on one thread, 0.23 ms on two (3 alternating runs each).</summary>
+    /// <summary>Elements from which a pass runs on all threads: a quarter of the elementwise threshold, because in a
+    /// training step a batch's activations come back from memory rather than cache, where a second thread pays off
+    /// sooner.</summary>
     private const long ParallelThreshold = Parallelism.ElementwiseThreshold / 4;
 
     /// <summary>Runs body(first row, end row) over contiguous ranges of the n rows (of <paramref name="rowLength"/>
@@ -173,10 +172,8 @@ internal static partial class BatchNormKernels
 
     /// <summary>Loops over one contiguous run with per-run scalars.</summary>
     /// <remarks>Vectors are read and written through references (LoadUnsafe/StoreUnsafe), inside bounds the loop
-    /// conditions keep, after one check that the other runs are at least as long as x: slicing a span for every vector cost a bounds
-    /// check per load. On the CNN's second BatchNorm2d (64×64×196, both threads of a Zen 4 host, two alternating runs) the
-    /// statistics, normalise + ReLU, backward sums and input gradient took 126–138, 95–105, 132–141 and 190–191 µs that
-    /// way, 101–103, 80–82, 96–103 and 140–143 µs this way; the first (64×32×784, from L3) gains less.</remarks>
+    /// conditions keep, after one check that the other runs are at least as long as x: slicing a span for every vector
+    /// would cost a bounds check per load.</remarks>
     private static class Runs
     {
         private static void CheckLength(int x, int other, string name)

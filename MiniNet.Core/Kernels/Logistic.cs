@@ -12,8 +12,8 @@ namespace MiniNet.Kernels;
 // The same steps are written for Vector512, Vector256 and a scalar, with the same roundings (FMA, round-to-even, one
 // division), so an element's result does not depend on which path or position computed it (tested bitwise).
 // Accuracy: within 2.1e-7 of σ relative (about 2 ulp; tested to 3e-7 over [−87, 87]); exact 0 and 1 at ∓∞, NaN kept.
-// Why not TensorPrimitives.Sigmoid: on the epilogue's rows of 16–32 floats it took 1.0 ns per element, 0.65 on one
-// long span, against 0.34–0.38 here (a Zen 4 host, data in L2).
+// Why not TensorPrimitives.Sigmoid: the epilogue calls it on rows of 16–32 floats, where a library call's fixed cost
+// dominates, and inside the 8×32 kernel it must run on registers (docs/performance.md has the comparison).
 // Reference twin: Kernels/Reference/ElementwiseReference.cs (Sigmoid), 1 / (1 + MathF.Exp(−x)).
 internal static class Logistic
 {

@@ -21,8 +21,8 @@ internal static class Parallelism
         set => s_maxThreads = Math.Max(1, value);
     }
 
-    /// <summary>Elementwise work (elements) below which one thread is faster than waking another: measured on the
-    /// fig1 workload, where every parallel region below this cost more in wake-up latency than it saved.</summary>
+    /// <summary>Elementwise work (elements) below which one thread is faster than waking another: below it a parallel
+    /// region costs more in wake-up latency than it saves.</summary>
     public const long ElementwiseThreshold = 1 << 18;
 
     /// <summary>Threads to use for <paramref name="elements"/> of elementwise work.</summary>

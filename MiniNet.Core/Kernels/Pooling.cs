@@ -50,7 +50,7 @@ internal static class Pooling
     }
 
     /// <summary>The common 2×2, stride-2 case, branch-free: with random data the comparisons of the general loop
-    /// mispredict about half the time, which made it three times slower. First wins ties; NaN wins.</summary>
+    /// mispredict about half the time. First wins ties; NaN wins.</summary>
     private static void MaxForward2x2(float[] x, PoolWindow p, float[] y, Span<int> argmax)
     {
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW, w = p.W;

@@ -75,7 +75,7 @@ public static partial class Ops
         TensorPrimitives.Add(x.Data, s, y.Data);
         return Autograd.Record(y, "add_scalar", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.Add(x.Grad!.Data, dy.Data, x.Grad!.Data);
+            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Data);
         });
     }
 
@@ -86,7 +86,9 @@ public static partial class Ops
         TensorPrimitives.Multiply(x.Data, s, y.Data);
         return Autograd.Record(y, "mul_scalar", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.MultiplyAdd(dy.Data, s, x.Grad!.Data, x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.MultiplyAdd(dy.Data, s, dx, dx);
         });
     }
 
@@ -111,7 +113,7 @@ public static partial class Ops
         return y;
     }
 
-    /// <summary>input.Grad += op(dy, other), summed down to the input's shape.</summary>
+    /// <summary>input's gradient += op(dy, other), summed down to the input's shape.</summary>
     private static void ReduceProduct<TOp>(Tensor input, Tensor dy, Tensor other, int[] gradShape) where TOp : IRowOp
     {
         Tensor product = Binary<TOp>(dy, other, "backward", scratch: true);
@@ -119,11 +121,21 @@ public static partial class Ops
         product.ReturnScratch();
     }
 
-    /// <summary>input.Grad += gradient (of shape <paramref name="gradShape"/>) summed over the dimensions the input was broadcast along.</summary>
+    /// <summary>The array behind <paramref name="input"/>'s gradient target, cleared when fresh, for kernels that add
+    /// into it from several threads (the target itself cannot be captured).</summary>
+    private static float[] AddingInto(Tensor input)
+    {
+        GradientTarget target = Autograd.GradTarget(input);
+        target.ForAdding();
+        return target.Tensor.Storage;
+    }
+
+    /// <summary>input's gradient += gradient (of shape <paramref name="gradShape"/>) summed over the dimensions the input
+    /// was broadcast along.</summary>
     private static void ReduceInto(Tensor input, ReadOnlySpan<float> gradient, int[] gradShape)
     {
-        Span<float> g = input.Grad!.Data;
-        if (Shapes.Equal(input.Dims, gradShape)) TensorPrimitives.Add(g, gradient, g);
-        else Broadcasting.SumTo(gradient, gradShape, Shapes.BroadcastStrides(input.Dims, gradShape), g);
+        GradientTarget target = Autograd.GradTarget(input);
+        if (Shapes.Equal(input.Dims, gradShape)) target.Add(gradient);
+        else Broadcasting.SumTo(gradient, gradShape, Shapes.BroadcastStrides(input.Dims, gradShape), target.ForAdding());
     }
 }

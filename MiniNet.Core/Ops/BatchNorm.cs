@@ -2,9 +2,6 @@ using MiniNet.Kernels;
 
 namespace MiniNet;
 
-/// <summary>Receives one training batch's per-channel statistics: mean, biased variance, and the count m = N·L per channel.</summary>
-public delegate void BatchStatisticsObserver(ReadOnlySpan<double> mean, ReadOnlySpan<double> biasedVariance, int count);
-
 public static partial class Ops
 {
     /// <summary>Batch normalization, fused forward and backward (as <c>torch.nn.functional.batch_norm</c>):
@@ -23,28 +20,46 @@ public static partial class Ops
     /// <param name="training">Use batch statistics (and update the running ones).</param>
     /// <param name="factor">The weight of the new batch in the running average (PyTorch's momentum, 0.1 by default).</param>
     /// <param name="eps">ε added to the variance.</param>
-    /// <param name="observer">Called with each training batch's statistics (used to compute population statistics).</param>
     /// <exception cref="ArgumentException">Bad rank, mismatched channel counts, or one value per channel in training.</exception>
     public static Tensor BatchNorm(this Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
-        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null) =>
-        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, observer, relu: false);
+        bool training, float factor = 0.1f, float eps = 1e-5f) =>
+        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, relu: false);
 
     /// <summary><c>BatchNorm(…).Relu()</c> as one op: max(y, 0) is taken as y is written, and the backward pass gates the
     /// gradient by the sign of y, recomputed from x, so neither y nor a separate ReLU pass over it is needed. Values and
     /// gradients equal the two ops' (the same arithmetic; NaN propagates as in <see cref="Relu"/>).</summary>
-    /// <remarks>Arguments, statistics and running-buffer updates as in <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float, BatchStatisticsObserver?)"/>.</remarks>
+    /// <remarks>Arguments, statistics and running-buffer updates as in <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float)"/>.</remarks>
     /// <exception cref="ArgumentException">As for BatchNorm.</exception>
     public static Tensor BatchNormRelu(this Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
-        bool training, float factor = 0.1f, float eps = 1e-5f, BatchStatisticsObserver? observer = null) =>
-        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, observer, relu: true);
+        bool training, float factor = 0.1f, float eps = 1e-5f) =>
+        BatchNorm(x, weight, bias, runningMean, runningVar, training, factor, eps, relu: true);
 
-    private static Tensor BatchNorm(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
-        bool training, float factor, float eps, BatchStatisticsObserver? observer, bool relu)
+    /// <summary>Per-channel statistics of x (N, C, …) over every dimension but the channels: the mean and the biased
+    /// variance, in double, exactly as <see cref="BatchNorm(Tensor, Tensor?, Tensor?, Tensor?, Tensor?, bool, float, float)"/>
+    /// computes them in training, and the count m = N·L of values per channel.</summary>
+    /// <exception cref="ArgumentException">x has rank below 2.</exception>
+    public static (double[] Mean, double[] BiasedVariance, int Count) ChannelStatistics(this Tensor x)
+    {
+        var (n, c, l) = ChannelLayout(x);
+        var mean = new double[c];
+        var variance = new double[c];
+        BatchNormKernels.Statistics(x.Storage, n, c, l, mean, variance);
+        return (mean, variance, n * l);
+    }
+
+    /// <summary>(N, C, L) of x (N, C, …), L the product of the trailing dimensions.</summary>
+    private static (int N, int C, int L) ChannelLayout(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank < 2)
-            throw new ArgumentException($"BatchNorm: expects input (N, C, …), got {Shapes.Format(x.Dims)}.");
-        int n = x.Dims[0], c = x.Dims[1], l = Shapes.Numel(x.Dims.AsSpan(2));
+            throw new ArgumentException($"BatchNorm: expects input (N, C, …), got {Shapes.Format(x.Dims)}.", nameof(x));
+        return (x.Dims[0], x.Dims[1], Shapes.Numel(x.Dims.AsSpan(2)));
+    }
+
+    private static Tensor BatchNorm(Tensor x, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar,
+        bool training, float factor, float eps, bool relu)
+    {
+        var (n, c, l) = ChannelLayout(x);
         foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
             if (t is not null && (t.Rank != 1 || t.Dims[0] != c))
                 throw new ArgumentException($"BatchNorm: input {Shapes.Format(x.Dims)} has {c} channels but {name} has shape {Shapes.Format(t.Dims)}.");
@@ -67,7 +82,6 @@ public static partial class Ops
             var mu = new double[c];
             var variance = new double[c];
             BatchNormKernels.Statistics(x.Storage, n, c, l, mu, variance);
-            observer?.Invoke(mu, variance, m);
             for (int j = 0; j < c; j++)
             {
                 double inv = 1.0 / Math.Sqrt(variance[j] + eps);
@@ -124,12 +138,12 @@ public static partial class Ops
             BatchNormKernels.BackwardSums(x.Storage, dy.Storage, n, c, l, center, invStd, offset, sumDy, sumDyXhat, gate);
             if (weight is { RequiresGrad: true })
             {
-                Span<float> dw = weight.Grad!.Data;
+                Span<float> dw = Autograd.GradTarget(weight).ForAdding();
                 for (int j = 0; j < c; j++) dw[j] += (float)sumDyXhat[j];
             }
             if (bias is { RequiresGrad: true })
             {
-                Span<float> db = bias.Grad!.Data;
+                Span<float> db = Autograd.GradTarget(bias).ForAdding();
                 for (int j = 0; j < c; j++) db[j] += (float)sumDy[j];
             }
             if (!x.RequiresGrad) return;
@@ -138,8 +152,8 @@ public static partial class Ops
             var b = new float[c];
             if (training)
                 for (int j = 0; j < c; j++) { a[j] = (float)(sumDy[j] / m); b[j] = (float)(sumDyXhat[j] / m); }
-            Tensor dx = x.AcquireGrad(out bool accumulate);
-            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, dx.Storage, accumulate, gate);
+            GradientTarget dx = Autograd.GradTarget(x);
+            BatchNormKernels.BackwardInput(x.Storage, dy.Storage, n, c, l, center, invStd, offset, scale, a, b, dx.Tensor.Storage, dx.Accumulate, gate);
         });
     }
 }

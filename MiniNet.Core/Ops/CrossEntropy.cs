@@ -43,7 +43,7 @@ public static partial class Ops
         {
             if (!logits.RequiresGrad) return;
             float scale = dy.Data[0] / n;
-            Span<float> dx = logits.Grad!.Data;
+            Span<float> dx = Autograd.GradTarget(logits).ForAdding();
             TensorPrimitives.MultiplyAdd(probabilities, scale, dx, dx);
             for (int i = 0; i < n; i++) dx[i * k + labels[i]] -= scale;      // the one-hot term
         });

@@ -20,7 +20,9 @@ public static partial class Ops
         TensorPrimitives.Multiply(x.Data, mask, y.Data);
         return Autograd.Record(y, "dropout", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.MultiplyAdd(dy.Data, mask, x.Grad!.Data, x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.MultiplyAdd(dy.Data, mask, dx, dx);
         });
     }
 }

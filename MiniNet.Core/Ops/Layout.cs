@@ -13,7 +13,7 @@ public static partial class Ops
         Tensor y = Tensor.View(x, resolved);
         return Autograd.Record(y, "reshape", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.Add(x.Grad!.Data, dy.Data, x.Grad!.Data);
+            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Data);
         });
     }
 
@@ -52,7 +52,7 @@ public static partial class Ops
             if (!x.RequiresGrad) return;
             float[] back = BufferPool.Rent(dy.Numel);
             Layout.Permute(dy.Data, y.Dims, inverse, back);
-            TensorPrimitives.Add(x.Grad!.Data, back.AsSpan(0, dy.Numel), x.Grad!.Data);
+            Autograd.GradTarget(x).Add(back.AsSpan(0, dy.Numel));
             BufferPool.Return(back);
         });
     }

@@ -26,17 +26,17 @@ public static partial class Ops
         {
             if (x.RequiresGrad)
             {
-                Tensor dx = x.AcquireGrad(out bool accumulate);
-                Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, accumulate);
+                GradientTarget dx = Autograd.GradTarget(x);
+                Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, dx.Accumulate);
             }
             if (weight.RequiresGrad)
             {
-                Tensor dw = weight.AcquireGrad(out bool accumulate);
-                Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, dw.Data, inF, accumulate);
+                GradientTarget dw = Autograd.GradTarget(weight);
+                Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, dw.Data, inF, dw.Accumulate);
             }
             if (bias is { RequiresGrad: true })
             {
-                Span<float> db = bias.Grad!.Data;
+                Span<float> db = Autograd.GradTarget(bias).ForAdding();
                 ReadOnlySpan<float> g = dy.Data;
                 for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.Slice(r * outF, outF), db);
             }
@@ -100,17 +100,6 @@ public static partial class Ops
     }
 }
 
-/// <summary>The activation applied by <see cref="Ops.LinearAffine"/> (and by the GEMM epilogue that computes it).</summary>
-public enum FusedActivation
-{
-    /// <summary>None: y is the affine map itself.</summary>
-    None,
-    /// <summary>max(·, 0).</summary>
-    Relu,
-    /// <summary>1 / (1 + e^(−·)).</summary>
-    Sigmoid,
-}
-
 public static partial class Ops
 {
     /// <summary>Inference-only fused layer: y = act((x·Wᵀ + b)·scale + shift), with scale and shift per output feature.
@@ -134,6 +123,53 @@ public static partial class Ops
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,
             new GemmEpilogue(scale, folded, activation));
+        return y;
+    }
+
+    /// <summary><see cref="LinearAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation)"/>
+    /// with a weight packed once (<see cref="PackedWeight.ForLinear"/>; a frozen layer's) and any bias already folded into
+    /// <paramref name="shift"/>: bitwise equal to the unpacked op with the same values.</summary>
+    /// <exception cref="ArgumentException">x's last dimension is not the weight's, or scale and shift are not out values each.</exception>
+    /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
+    public static Tensor LinearAffine(this Tensor x, PackedWeight weight, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        FusedActivation activation)
+    {
+        (int outF, _) = CheckPackedLinear("LinearAffine", x, weight);
+        CheckScaleShift("LinearAffine", outF, scale, shift, activation);
+        return PackedProduct(x, weight, new GemmEpilogue(scale, shift, activation));
+    }
+
+    /// <summary>x·Wᵀ with a weight packed once (<see cref="PackedWeight.ForLinear"/>): bitwise equal to
+    /// <c>x.Linear(W)</c>. Inference-only, like the fused form.</summary>
+    /// <exception cref="ArgumentException">x's last dimension is not the weight's.</exception>
+    /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
+    public static Tensor Linear(this Tensor x, PackedWeight weight)
+    {
+        CheckPackedLinear("Linear", x, weight);
+        return PackedProduct(x, weight, default);
+    }
+
+    private static (int Out, int In) CheckPackedLinear(string op, Tensor x, PackedWeight weight)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Kind != PackedWeight.Layout.Linear)
+            throw new ArgumentException($"{op}: the packed weight {Shapes.Format(weight.Shape)} was packed for a convolution, not a linear layer.", nameof(weight));
+        int outF = weight.Shape[0], inF = weight.Shape[1];
+        if (x.Rank < 1 || x.Dims[^1] != inF)
+            throw new ArgumentException($"{op}: expects x of shape (…, {inF}) for the packed weight {Shapes.Format(weight.Shape)}, got {Shapes.Format(x.Dims)}.", nameof(x));
+        if (Autograd.Enabled && x.RequiresGrad)
+            throw new InvalidOperationException(
+                $"{op} with a packed weight is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");
+        return (outF, inF);
+    }
+
+    private static Tensor PackedProduct(Tensor x, PackedWeight weight, GemmEpilogue epilogue)
+    {
+        int outF = weight.Shape[0], inF = weight.Shape[1];
+        int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
+        Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
+        Gemm.Multiply(false, rows, inF, x.Data, inF, weight.PackedB!, y.Data, outF, accumulate: false, epilogue);
         return y;
     }
 }

@@ -32,8 +32,8 @@ public static partial class Ops
             Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n, accumulate: false);
             return Autograd.Record(y, "matmul", [a, b], dy =>
             {
-                if (a.RequiresGrad) Gemm.Multiply(false, true, m, k, n, dy.Data, n, b.Data, n, a.Grad!.Data, k, accumulate: true);   // dA += dY·Bᵀ
-                if (b.RequiresGrad) Gemm.Multiply(true, false, k, n, m, a.Data, k, dy.Data, n, b.Grad!.Data, n, accumulate: true);   // dB += Aᵀ·dY
+                if (a.RequiresGrad) Gemm.Multiply(false, true, m, k, n, dy.Data, n, b.Data, n, Autograd.GradTarget(a).ForAdding(), k, accumulate: true);   // dA += dY·Bᵀ
+                if (b.RequiresGrad) Gemm.Multiply(true, false, k, n, m, a.Data, k, dy.Data, n, Autograd.GradTarget(b).ForAdding(), n, accumulate: true);   // dB += Aᵀ·dY
             });
         }
 
@@ -43,9 +43,9 @@ public static partial class Ops
         return Autograd.Record(z, "bmm", [a, b], dy =>
         {
             if (a.RequiresGrad)
-                BatchedGemm(batch, false, true, rows, k, n, dy.Storage, rows * n, n, b.Storage, k * n, n, a.Grad!.Storage, rows * k, k, true);
+                BatchedGemm(batch, false, true, rows, k, n, dy.Storage, rows * n, n, b.Storage, k * n, n, AddingInto(a), rows * k, k, true);
             if (b.RequiresGrad)
-                BatchedGemm(batch, true, false, k, n, rows, a.Storage, rows * k, k, dy.Storage, rows * n, n, b.Grad!.Storage, k * n, n, true);
+                BatchedGemm(batch, true, false, k, n, rows, a.Storage, rows * k, k, dy.Storage, rows * n, n, AddingInto(b), k * n, n, true);
         });
     }
 

@@ -11,7 +11,9 @@ public static partial class Ops
         Tensor y = Tensor.Scalar(TensorPrimitives.Sum(x.Data));
         return Autograd.Record(y, "sum", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.Add(x.Grad!.Data, dy.Data[0], x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.Add(dx, dy.Data[0], dx);
         });
     }
 
@@ -36,7 +38,7 @@ public static partial class Ops
         Broadcasting.SumTo(x.Data, x.Dims, keptStrides, y.Data);
         return Autograd.Record(y, "sum", [x], dy =>
         {
-            if (x.RequiresGrad) Broadcasting.AddBroadcast(dy.Data, keptStrides, x.Dims, x.Grad!.Data);
+            if (x.RequiresGrad) Broadcasting.AddBroadcast(dy.Data, keptStrides, x.Dims, Autograd.GradTarget(x).ForAdding());
         });
     }
 
@@ -99,7 +101,7 @@ public static partial class Ops
         Autograd.Record(y, "max", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            Span<float> dx = x.Grad!.Data;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
             ReadOnlySpan<float> g = dy.Data;
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)

@@ -27,7 +27,7 @@ public static partial class Ops
                 TensorPrimitives.Subtract(gl, dot, dst);
                 TensorPrimitives.Multiply(dst, yl, dst);
             });
-            TensorPrimitives.Add(x.Grad!.Data, lines.AsSpan(0, x.Numel), x.Grad!.Data);
+            Autograd.GradTarget(x).Add(lines.AsSpan(0, x.Numel));
             BufferPool.Return(lines);
         });
     }
@@ -54,7 +54,7 @@ public static partial class Ops
                 TensorPrimitives.Exp(yl, dst);
                 TensorPrimitives.MultiplyAdd(dst, -total, gl, dst);
             });
-            TensorPrimitives.Add(x.Grad!.Data, lines.AsSpan(0, x.Numel), x.Grad!.Data);
+            Autograd.GradTarget(x).Add(lines.AsSpan(0, x.Numel));
             BufferPool.Return(lines);
         });
     }

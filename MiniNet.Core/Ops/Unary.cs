@@ -12,7 +12,9 @@ public static partial class Ops
         TensorPrimitives.Negate(x.Data, y.Data);
         return Autograd.Record(y, "neg", [x], dy =>
         {
-            if (x.RequiresGrad) TensorPrimitives.Subtract(x.Grad!.Data, dy.Data, x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.Subtract(dx, dy.Data, dx);
         });
     }
 
@@ -24,7 +26,9 @@ public static partial class Ops
         return Autograd.Record(y, "exp", [x], dy =>
         {
             // d eˣ/dx = eˣ = y: reuse the output.
-            if (x.RequiresGrad) TensorPrimitives.MultiplyAdd(dy.Data, y.Data, x.Grad!.Data, x.Grad!.Data);
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.MultiplyAdd(dy.Data, y.Data, dx, dx);
         });
     }
 
@@ -35,7 +39,7 @@ public static partial class Ops
         TensorPrimitives.Log(x.Data, y.Data);
         return Autograd.Record(y, "log", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<Quotient>(dy.Data, x.Data, x.Grad!.Data);   // dx += dy / x
+            if (x.RequiresGrad) Elementwise.Accumulate<Quotient>(dy.Data, x.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy / x
         });
     }
 
@@ -46,7 +50,7 @@ public static partial class Ops
         TensorPrimitives.Sqrt(x.Data, y.Data);
         return Autograd.Record(y, "sqrt", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<SqrtGrad>(y.Data, dy.Data, x.Grad!.Data);   // dx += dy / (2y)
+            if (x.RequiresGrad) Elementwise.Accumulate<SqrtGrad>(y.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy / (2y)
         });
     }
 
@@ -57,7 +61,7 @@ public static partial class Ops
         TensorPrimitives.Abs(x.Data, y.Data);
         return Autograd.Record(y, "abs", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<AbsGrad>(x.Data, dy.Data, x.Grad!.Data);   // dx += sign(x)·dy
+            if (x.RequiresGrad) Elementwise.Accumulate<AbsGrad>(x.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += sign(x)·dy
         });
     }
 
@@ -79,7 +83,8 @@ public static partial class Ops
                 TensorPrimitives.Pow(x.Data, exponent - 1f, slope);
                 TensorPrimitives.Multiply(slope, exponent, slope);
             }
-            TensorPrimitives.MultiplyAdd(dy.Data, slope, x.Grad!.Data, x.Grad!.Data);
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            TensorPrimitives.MultiplyAdd(dy.Data, slope, dx, dx);
             BufferPool.Return(rented);
         });
     }
@@ -96,8 +101,8 @@ public static partial class Ops
         return Autograd.Record(y, "relu", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            Tensor dx = x.AcquireGrad(out bool accumulate);
-            Elementwise.Apply<ReluGrad>(xs, dy.Storage, dx.Storage, x.Numel, accumulate);   // dx (+)= dy·[x > 0]
+            GradientTarget dx = Autograd.GradTarget(x);
+            Elementwise.Apply<ReluGrad>(xs, dy.Storage, dx.Tensor.Storage, x.Numel, dx.Accumulate);   // dx (+)= dy·[x > 0]
         });
     }
 
@@ -111,8 +116,8 @@ public static partial class Ops
         {
             // dσ/dx = σ·(1 − σ): reuse the saved output instead of recomputing e^(−x).
             if (!x.RequiresGrad) return;
-            Tensor dx = x.AcquireGrad(out bool accumulate);
-            Elementwise.Apply<SigmoidGrad>(ys, dy.Storage, dx.Storage, x.Numel, accumulate);
+            GradientTarget dx = Autograd.GradTarget(x);
+            Elementwise.Apply<SigmoidGrad>(ys, dy.Storage, dx.Tensor.Storage, x.Numel, dx.Accumulate);
         });
     }
 
@@ -123,7 +128,7 @@ public static partial class Ops
         TensorPrimitives.Tanh(x.Data, y.Data);
         return Autograd.Record(y, "tanh", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Data, dy.Data, x.Grad!.Data);   // dx += dy·(1 − y²)
+            if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy·(1 − y²)
         });
     }
 }

@@ -118,26 +118,10 @@ public class FreezeTests
     }
 
     [Test]
-    public void Freeze_RefusesWhatItCannotFold_NamingTheModule()
+    public void Freeze_RefusesTrainingModeAndMismatchedFeatures_NamingTheModule()
     {
         var training = new Sequential(new Dense(4, 3), new ReLU());
         Assert.That(Assert.Throws<InvalidOperationException>(() => training.Freeze())!.Message, Does.Contain("module 0 (Dense)").And.Contain("Eval()"));
-
-        var layerNorm = new Sequential(new LayerNorm(4), new Dense(4, 3));
-        layerNorm.Eval();
-        Assert.That(Assert.Throws<NotSupportedException>(() => layerNorm.Freeze())!.Message, Does.Contain("module 0 (LayerNorm)"));
-
-        var loneNorm = new Sequential(new Dense(4, 3), new ReLU(), new BatchNorm1d(3));
-        loneNorm.Eval();
-        Assert.That(Assert.Throws<NotSupportedException>(() => loneNorm.Freeze())!.Message, Does.Contain("module 2 (BatchNorm1d)"));
-
-        var nested = new Sequential(new Dense(4, 3), new Sequential(new ReLU(), new BatchNorm2d(3)));
-        nested.Eval();
-        Assert.That(Assert.Throws<NotSupportedException>(() => nested.Freeze())!.Message, Does.Contain("module 1.1 (BatchNorm2d)"));
-
-        var untracked = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(3, trackRunningStats: false));
-        untracked.Eval();
-        Assert.That(Assert.Throws<InvalidOperationException>(() => untracked.Freeze())!.Message, Does.Contain("running statistics"));
 
         var mismatched = new Sequential(new Dense(4, 3, bias: false), new BatchNorm1d(5));
         mismatched.Eval();
@@ -145,6 +129,55 @@ public class FreezeTests
         var mismatchedConv = new Sequential(new Conv2d(1, 3, 3, bias: false), new BatchNorm2d(5));
         mismatchedConv.Eval();
         Assert.That(Assert.Throws<ArgumentException>(() => mismatchedConv.Freeze())!.Message, Does.Contain("BatchNorm2d(5)").And.Contain("3 outputs"));
+    }
+
+    /// <summary>A LayerNorm, a lone BatchNorm (also inside a nested Sequential) and a BatchNorm without running
+    /// statistics cannot be folded: each is carried as a deep copy, the plan says so, the output is the model's, and
+    /// training the original further does not reach the copies.</summary>
+    [TestCaseSource(nameof(Unfoldable))]
+    public void Freeze_CarriesWhatItCannotFold_AsADeepCopy(string name, int inFeatures, Func<Module[]> build, string[] copied)
+    {
+        Rng.ManualSeed(31);
+        Sequential model = Trained(inFeatures, build());
+        FrozenSequential frozen = model.Freeze();
+        Assert.That(frozen.Plan.Where(p => p.Action == FreezeAction.Copied).Select(p => string.Join(",", p.Modules)), Is.EqualTo(copied), name);
+        Assert.That(frozen.Plan.SelectMany(p => p.Modules).Count(), Is.EqualTo(model.Modules().Count(m => m is not Sequential)), "every module is accounted for");
+        foreach (FrozenStep step in frozen.Plan.Where(p => p.Action == FreezeAction.Copied))
+        {
+            Module original = model.NamedModules().Single(m => m.Name == step.Modules[0]).Module;
+            Assert.That(step.Step, Is.Not.SameAs(original));
+            Assert.That(step.Step!.GetType(), Is.EqualTo(original.GetType()));
+            Assert.That(step.Step.Training, Is.False);
+            Assert.That(step.Step.StateDict().Values.Zip(original.StateDict().Values).All(p => !ReferenceEquals(p.First, p.Second)), Is.True,
+                "parameters and buffers are copies");
+            Assert.That(step.Step.Parameters().All(p => !p.RequiresGrad), Is.True, "a frozen copy needs no gradient");
+        }
+        Assert.That(frozen.Parameters(), Is.Empty);
+        Assert.That(frozen.ToString(), Does.Contain("[copied]").And.Contain("[folded]"));
+
+        var x = Input(13, inFeatures, 32) * 2f;
+        float[] before;
+        using (Autograd.NoGrad())
+        {
+            before = frozen.Forward(x).ToArray();
+            Assert.That(Bits(before), Is.EqualTo(Bits(model.Forward(x).ToArray())), "the model's own inference path, bitwise");
+        }
+        model.Train();
+        var optimizer = new MiniNet.Optim.SGD(model.Parameters(), lr: 0.5f);
+        model.Forward(Input(16, inFeatures, 33)).CrossEntropy(Enumerable.Range(0, 16).Select(i => i % 4).ToArray()).Backward();
+        optimizer.Step();   // weights and running statistics of the originals move
+        using (Autograd.NoGrad()) Assert.That(Bits(frozen.Forward(x).ToArray()), Is.EqualTo(Bits(before)), "the copies are a snapshot");
+    }
+
+    private static IEnumerable<TestCaseData> Unfoldable()
+    {
+        yield return new TestCaseData("layer norm", 4, (Func<Module[]>)(() => [new LayerNorm(4), new Dense(4, 4)]), new[] { "0" });
+        yield return new TestCaseData("lone batch norm", 4, (Func<Module[]>)(() => [new Dense(4, 3), new ReLU(), new BatchNorm1d(3), new Dense(3, 4)]),
+            new[] { "2" });
+        yield return new TestCaseData("nested lone batch norm", 0, (Func<Module[]>)(() =>
+            [new Conv2d(1, 3, 3), new Sequential(new ReLU(), new BatchNorm2d(3)), new Flatten(), new Dense(3 * 26 * 26, 4)]), new[] { "1.1", "2" });
+        yield return new TestCaseData("untracked batch norm", 4, (Func<Module[]>)(() =>
+            [new Dense(4, 3, bias: false), new BatchNorm1d(3, trackRunningStats: false), new ReLU(), new Dense(3, 4)]), new[] { "1", "2" });
     }
 
     [Test]

@@ -86,8 +86,7 @@ public class InferenceFusionTests
         var x = Tensor.Randn([4, 3, 6, 6], seed: 15);
         // With a bias, the fused op folds it into the shift (one rounding fewer than adding it, then normalising), so its
         // output differs from the chain's in the last bit somewhere: equal bits everywhere would mean the chain ran.
-        float[] scale = new float[8], shift = new float[8];
-        ((BatchNorm2d)model[1]).TryGetInferenceAffine(scale, shift);
+        var (scale, shift) = InferenceAffine.Of((BatchNorm2d)model[1], 8);
         var conv = (Conv2d)model[0];
         using var noGrad = Autograd.NoGrad();
         float[] direct = x.Conv2dAffine(conv.Weight, conv.Bias, scale, shift, FusedActivation.Relu, 1, 1).ToArray();
@@ -152,24 +151,26 @@ public class InferenceFusionTests
         Assert.That(fused, Is.EqualTo(unfused));   // batch statistics: computed exactly as without fusion
         var untracked = new BatchNorm1d(8, trackRunningStats: false);
         untracked.Eval();
-        Assert.That(untracked.TryGetInferenceAffine(new float[8], new float[8]), Is.False);
+        Assert.That(untracked.UsesBatchStatistics, Is.True);
+        Assert.Throws<InvalidOperationException>(() => InferenceAffine.Of(untracked, 8));
     }
 
     [Test]
-    public void TryGetInferenceAffine_MatchesTheEvaluationOutput()
+    public void InferenceAffine_MatchesTheEvaluationOutput()
     {
         Rng.ManualSeed(7);
         Sequential model = Trained(new Dense(20, 8, bias: false), new BatchNorm1d(8), new Dense(8, 4));
         var norm = (BatchNorm1d)model[1];
-        Assert.That(norm.TryGetInferenceAffine(new float[8], new float[8]), Is.False, "training mode");
+        Assert.That(norm.UsesBatchStatistics, Is.True, "training mode");
+        Assert.Throws<InvalidOperationException>(() => InferenceAffine.Of(norm, 8), "training mode");
         norm.Eval();
-        float[] scale = new float[8], shift = new float[8];
-        Assert.That(norm.TryGetInferenceAffine(scale, shift), Is.True);
+        Assert.That(norm.UsesBatchStatistics, Is.False);
+        var (scale, shift) = InferenceAffine.Of(norm, 8);
         var x = Tensor.Randn([10, 8], seed: 10);
         float[] expected = norm.Forward(x).ToArray(), xs = x.ToArray();
         float[] actual = xs.Select((v, i) => v * scale[i % 8] + shift[i % 8]).ToArray();
         TensorAssert.Close(actual, expected, atol: 1e-5f, rtol: 1e-5f);
-        Assert.Throws<ArgumentException>(() => norm.TryGetInferenceAffine(new float[7], new float[8]));
+        Assert.Throws<ArgumentException>(() => InferenceAffine.Of(norm, 7));
     }
 
     [Test]

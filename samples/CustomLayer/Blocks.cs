@@ -11,7 +11,9 @@ public sealed class Swish : Module
 
 /// <summary>A composite block built only from existing modules: y = Swish(x + BN(W₂·Swish(BN(W₁·x)))).</summary>
 /// <remarks>Bias-free Dense layers feed BatchNorm (β replaces the bias). Registered children give the state-dict keys
-/// <c>fc1.weight</c>, <c>bn1.running_mean</c>, …; the gradient comes from the ops for free.</remarks>
+/// <c>fc1.weight</c>, <c>bn1.running_mean</c>, …; the gradient comes from the ops for free. Each Dense → BatchNorm pair
+/// runs through the fusion planner (<see cref="Fusion.Forward(Tensor, ReadOnlySpan{Module})"/>), so in evaluation under
+/// NoGrad it is one fused product, as in a Sequential.</remarks>
 public sealed class ResidualBlock : Module
 {
     private readonly Dense _fc1, _fc2;
@@ -27,7 +29,7 @@ public sealed class ResidualBlock : Module
 
     public override Tensor Forward(Tensor x)
     {
-        Tensor h = _bn1.Forward(_fc1.Forward(x)).Swish();
-        return (x + _bn2.Forward(_fc2.Forward(h))).Swish();
+        Tensor h = Fusion.Forward(x, _fc1, _bn1).Swish();
+        return (x + Fusion.Forward(h, _fc2, _bn2)).Swish();
     }
 }

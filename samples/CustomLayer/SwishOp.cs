@@ -15,14 +15,18 @@ public static class SwishOp
         Tensor y = Tensor.Empty([.. x.Shape]);   // every element is written below; pooled inside a TensorScope
         TensorPrimitives.Multiply(x.Data, sigmoid, y.Data);
 
-        // Record the op: the backward adds dL/dx into x.Grad (the engine has zeroed it), only if x needs it.
+        // Record the op. Its backward asks the engine where x's gradient goes (Autograd.GradTarget), and only if x needs one.
         return Autograd.Record(y, "swish", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            Span<float> dx = x.Grad!.Data;
+            GradientTarget target = Autograd.GradTarget(x);
+            Span<float> dx = target.Data;
             ReadOnlySpan<float> g = dy.Data, input = x.Data;
             for (int i = 0; i < dx.Length; i++)
-                dx[i] += g[i] * sigmoid[i] * (1f + input[i] * (1f - sigmoid[i]));
+            {
+                float d = g[i] * sigmoid[i] * (1f + input[i] * (1f - sigmoid[i]));
+                dx[i] = target.Accumulate ? dx[i] + d : d;   // add to a sum already there, or write a fresh buffer outright
+            }
         });
     }
 }

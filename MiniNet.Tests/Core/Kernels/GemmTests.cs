@@ -213,6 +213,27 @@ public class GemmTests
         Gemm.Multiply(false, false, 2, 2, 0, [], 0, [], 2, c, 2, accumulate: false);
         Assert.That(c, Is.All.EqualTo(0f));
     }
+
+    /// <summary>The dispatch a reader can check against docs/architecture.md: which strategy each of the workloads'
+    /// products takes (AVX-512 machines; with two threads allowed).</summary>
+    [TestCase(0, 10, 10, false, false, true, "Empty")]
+    [TestCase(10, 10, 0, false, false, true, "NoDepth")]
+    [TestCase(60, 100, 784, false, true, true, "SingleThread")]      // fig1's first layer at the training batch
+    [TestCase(1000, 10, 100, false, true, true, "RowDots")]          // a 10-way classifier, x·Wᵀ
+    [TestCase(1000, 10, 100, false, true, false, "SingleThread")]    // the same with a panels-only operand
+    [TestCase(128, 1024, 1024, false, true, true, "SplitStatic")]    // the mlp's training products
+    [TestCase(1024, 1024, 1024, false, false, true, "Shared")]       // large and tall
+    [TestCase(1000, 1024, 784, false, true, true, "Shared")]         // the mlp's eval fc1
+    [TestCase(64, 288, 12544, false, true, true, "SplitK")]          // a convolution's batch-wide weight gradient
+    [TestCase(64, 288, 12544, false, true, false, "SplitStatic")]    // ... not for panels-only operands
+    public void Choose_PicksTheStrategyForTheShape(int m, int n, int k, bool transA, bool transB, bool hasValues, string strategy)
+    {
+        var expected = Enum.Parse<Gemm.Strategy>(strategy);
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) Assert.Ignore("The dispatch's AVX-512 thresholds.");
+        Assert.That(Gemm.Choose(m, n, k, transA, transB, hasValues, threads: 2), Is.EqualTo(expected));
+        if (expected is not (Gemm.Strategy.Empty or Gemm.Strategy.NoDepth or Gemm.Strategy.RowDots))
+            Assert.That(Gemm.Choose(m, n, k, transA, transB, hasValues, threads: 1), Is.EqualTo(Gemm.Strategy.SingleThread), "one thread");
+    }
 }
 
 /// <summary>Products with a B packed beforehand (<see cref="Gemm.Pack"/>) against the same products packing B themselves.</summary>

@@ -30,10 +30,11 @@ public static class BatchNormStatistics
         var layers = model.Modules().OfType<BatchNorm>().Where(b => b.TrackRunningStats).ToList();
         var accumulators = layers.Select(l => new Accumulator(l.NumFeatures)).ToList();
         int seen = 0;
+        var observers = new List<IDisposable>();
         try
         {
             model.Eval();
-            for (int i = 0; i < layers.Count; i++) layers[i].StatisticsObserver = accumulators[i].Add;
+            for (int i = 0; i < layers.Count; i++) observers.Add(layers[i].ObserveBatchStatistics(accumulators[i].Add));
             using (Autograd.NoGrad())
             {
                 foreach (Tensor batch in batches)
@@ -45,7 +46,7 @@ public static class BatchNormStatistics
         }
         finally
         {
-            foreach (BatchNorm layer in layers) layer.StatisticsObserver = null;
+            foreach (IDisposable observer in observers) observer.Dispose();
         }
         if (seen == 0) throw new ArgumentException("BatchNormStatistics.Recompute: no batches were given.", nameof(batches));
         for (int i = 0; i < layers.Count; i++) accumulators[i].WriteTo(layers[i], estimator);

@@ -28,7 +28,9 @@ public static partial class Ops
         {
             if (!x.RequiresGrad) return;
             // Each plane's winners lie in the same plane of x, so planes split over threads write disjoint memory.
-            float[] dx = x.AcquireGrad(out bool accumulate).Storage, dys = dy.Storage;
+            GradientTarget target = Autograd.GradTarget(x);
+            float[] dx = target.Tensor.Storage, dys = dy.Storage;
+            bool accumulate = target.Accumulate;
             int inPlane = g.H * g.W, outPlane = g.OutH * g.OutW;
             Parallelism.For(g.Chunks, t =>
             {
@@ -52,7 +54,7 @@ public static partial class Ops
         return Autograd.Record(y, "avg_pool2d", [x], dy =>
         {
             if (!x.RequiresGrad) return;
-            float[] dxs = x.Grad!.Storage, dys = dy.Storage;
+            float[] dxs = AddingInto(x), dys = dy.Storage;
             Parallelism.For(g.Chunks, t => Pooling.AvgBackward(dys, g.Describe(t), dxs));
         });
     }

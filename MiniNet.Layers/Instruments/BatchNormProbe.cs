@@ -23,6 +23,7 @@ public static class BatchNormProbe
         var layers = model.NamedModules().Where(m => m.Module is BatchNorm { TrackRunningStats: true })
             .Select(m => (m.Name, Layer: (BatchNorm)m.Module)).ToList();
         var results = new BatchNormDrift?[layers.Count];
+        var observers = new List<IDisposable>();
         bool wasTraining = model.Training;
         try
         {
@@ -31,13 +32,13 @@ public static class BatchNormProbe
             {
                 int index = i;
                 BatchNorm layer = layers[i].Layer;
-                layer.StatisticsObserver = (mean, variance, _) => results[index] = Drift(layers[index].Name, layer, mean, variance);
+                observers.Add(layer.ObserveBatchStatistics((mean, variance, _) => results[index] = Drift(layers[index].Name, layer, mean, variance)));
             }
             using (Autograd.NoGrad()) model.Forward(batch);
         }
         finally
         {
-            foreach (var (_, layer) in layers) layer.StatisticsObserver = null;
+            foreach (IDisposable observer in observers) observer.Dispose();
             model.Train(wasTraining);
         }
         return results.Select(r => r!).ToList();
