@@ -38,7 +38,8 @@ public sealed class DataLoader : IEnumerable<(Tensor X, int[] Y)>
     /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
     public DataLoader(IDataset<(Tensor Features, int Label)> dataset, int batchSize, bool shuffle = false, int seed = 0,
         bool dropLast = false, bool prefetch = false)
-        : this(new IndexedDataset(dataset ?? throw new ArgumentNullException(nameof(dataset))), batchSize, shuffle, seed, dropLast, prefetch) { }
+        : this(dataset as ILabeledDataset ?? new IndexedDataset(dataset ?? throw new ArgumentNullException(nameof(dataset))),
+            batchSize, shuffle, seed, dropLast, prefetch) { }
 
     /// <summary>Samples per batch.</summary>
     public int BatchSize { get; }

@@ -110,9 +110,10 @@ public abstract class BatchNorm : Module
         CheckInput(x);
         if (_observers is { Count: > 0 } observers)
         {
+            Tensor normalized = op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);   // validates x first
             var (mean, variance, count) = x.ChannelStatistics();
             foreach (BatchStatisticsObserver observer in observers.ToArray()) observer(mean, variance, count);
-            return op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);
+            return normalized;
         }
         if (!UsesBatchStatistics) return op(x, Weight, Bias, RunningMean, RunningVar, training: false, 0.1f, Eps);
         if (!TrackRunningStats) return op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);

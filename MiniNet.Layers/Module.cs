@@ -183,31 +183,36 @@ public abstract class Module
     /// replicas and snapshots (<see cref="Sequential.Freeze"/> carries what it cannot fold this way).</summary>
     /// <remarks>
     /// <para>Every field of the module's classes that refers to one of its parameters, buffers or children (as layers
-    /// keep them: <c>Weight</c>, <c>_fc1</c>) refers to the copy's, and so do arrays and lists of them; other tensors and
-    /// modules a field holds are copied too, and arrays are copied. Everything else (numbers, strings, random
-    /// generators, loggers, delegates) is shared with the original. The copy keeps the training mode and each
-    /// parameter's <see cref="Tensor.RequiresGrad"/>, but no gradients, forward hooks or statistics observers.</para>
+    /// keep them: <c>Weight</c>, <c>_fc1</c>) refers to the copy's, and so do one-dimensional arrays and lists of them;
+    /// other tensors and modules a field holds are copied too (each once, so what the original shares the copy shares),
+    /// and arrays are copied. Everything else (numbers, strings, random generators, loggers, delegates, other
+    /// collections, structs) is shared with the original, and a tensor that is a view of another is copied as a tensor
+    /// of its own. The copy keeps the training mode and each parameter's <see cref="Tensor.RequiresGrad"/>, but no
+    /// gradients, forward hooks or statistics observers.</para>
     /// </remarks>
     public Module Clone()
     {
         var copies = new Dictionary<object, object>(ReferenceEqualityComparer.Instance);
-        Module copy = CopyTree(copies);
-        foreach (Module module in copy.Modules().Distinct(ReferenceEqualityComparer.Instance).Cast<Module>())
-            module.RedirectFields(copies);
+        var unredirected = new Queue<Module>();
+        Module copy = CopyTree(copies, unredirected);
+        // Redirecting a copy's fields can copy more modules (ones held in fields but not registered): until none is left.
+        while (unredirected.TryDequeue(out Module? module)) module.RedirectFields(copies, unredirected);
         return copy;
     }
 
     /// <summary>Copies this module, its registered tensors and its children (each once, however often it is shared),
-    /// recording every original → copy in <paramref name="copies"/>.</summary>
-    private Module CopyTree(Dictionary<object, object> copies)
+    /// recording every original → copy in <paramref name="copies"/> and queueing each module copy for
+    /// <see cref="RedirectFields"/>.</summary>
+    private Module CopyTree(Dictionary<object, object> copies, Queue<Module> unredirected)
     {
         if (copies.TryGetValue(this, out object? done)) return (Module)done;
         var copy = (Module)MemberwiseClone();
         copies.Add(this, copy);
+        unredirected.Enqueue(copy);
         copy._forwardHooks = null;
         copy._parameters = _parameters.Select(p => (p.Name, (Parameter)CopyTensor(p.Value, copies))).ToList();
         copy._buffers = _buffers.Select(b => (b.Name, CopyTensor(b.Value, copies))).ToList();
-        copy._children = _children.Select(c => (c.Name, c.Value.CopyTree(copies))).ToList();
+        copy._children = _children.Select(c => (c.Name, c.Value.CopyTree(copies, unredirected))).ToList();
         return copy;
     }
 
@@ -221,20 +226,20 @@ public abstract class Module
     }
 
     /// <summary>Points this copy's own fields (those its classes below <see cref="Module"/> declare) at the copies.</summary>
-    private void RedirectFields(Dictionary<object, object> copies)
+    private void RedirectFields(Dictionary<object, object> copies, Queue<Module> unredirected)
     {
         const BindingFlags Declared = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
         for (Type? type = GetType(); type is not null && type != typeof(Module); type = type.BaseType)
             foreach (FieldInfo field in type.GetFields(Declared))
             {
                 object? value = field.GetValue(this);
-                object? copy = field.IsDefined(typeof(NotCopiedAttribute)) ? null : CopyOf(value, copies);
+                object? copy = field.IsDefined(typeof(NotCopiedAttribute)) ? null : CopyOf(value, copies, unredirected);
                 if (!ReferenceEquals(copy, value)) field.SetValue(this, copy);
             }
     }
 
     /// <summary>What a copied module's field holds in place of <paramref name="value"/> (see <see cref="Clone"/>).</summary>
-    private static object? CopyOf(object? value, Dictionary<object, object> copies)
+    private static object? CopyOf(object? value, Dictionary<object, object> copies, Queue<Module> unredirected)
     {
         switch (value)
         {
@@ -243,12 +248,12 @@ public abstract class Module
             case Tensor tensor:
                 return CopyTensor(tensor, copies);
             case Module module:
-                return copies.TryGetValue(module, out object? done) ? done : module.Clone();
+                return module.CopyTree(copies, unredirected);
             case Array array:
             {
                 var copy = (Array)array.Clone();
-                if (!array.GetType().GetElementType()!.IsValueType)
-                    for (int i = 0; i < copy.Length; i++) copy.SetValue(CopyOf(copy.GetValue(i), copies), i);
+                if (array.Rank == 1 && !array.GetType().GetElementType()!.IsValueType)
+                    for (int i = 0; i < copy.Length; i++) copy.SetValue(CopyOf(copy.GetValue(i), copies, unredirected), i);
                 return copy;
             }
             case System.Collections.IList list when list.GetType().IsGenericType
@@ -257,7 +262,7 @@ public abstract class Module
                     || typeof(Module).IsAssignableFrom(list.GetType().GetGenericArguments()[0])):
             {
                 var copy = (System.Collections.IList)Activator.CreateInstance(list.GetType(), list.Count)!;
-                foreach (object? item in list) copy.Add(CopyOf(item, copies));
+                foreach (object? item in list) copy.Add(CopyOf(item, copies, unredirected));
                 return copy;
             }
             default:

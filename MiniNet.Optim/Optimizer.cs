@@ -42,6 +42,7 @@ public abstract class Optimizer
     protected int ParameterCount { get; }
 
     /// <summary>Updates every parameter that has a gradient, in place, without recording a graph.</summary>
+    /// <exception cref="InvalidOperationException">A gradient's size differs from its parameter's.</exception>
     public void Step()
     {
         using (Autograd.NoGrad())
@@ -53,7 +54,11 @@ public abstract class Optimizer
                 for (int i = 0; i < g.Parameters.Count; i++, index++)
                 {
                     Tensor p = g.Parameters[i];
-                    if (p.Grad is not null) Update(index, p, p.Grad, g.Lr);
+                    if (p.Grad is not { } grad) continue;
+                    if (grad.Numel != p.Numel)
+                        throw new InvalidOperationException(
+                            $"{GetType().Name}.Step: parameter {index} of shape {Shapes.Format(p.Shape)} has a gradient of shape {Shapes.Format(grad.Shape)}.");
+                    Update(index, p, grad, g.Lr);
                 }
             }
             AfterStep();

@@ -8,9 +8,10 @@ namespace MiniNet;
 /// or from earlier backward passes into a leaf): add to it. When it is false the buffer's contents are unspecified and
 /// the op must write every element, which saves clearing it first. Kernels that take an accumulate flag receive
 /// <see cref="Accumulate"/> as it is; code that only adds calls <see cref="ForAdding"/>, which clears a fresh buffer.</para>
-/// <para>Obtain it on the thread that runs the backward function, then hand its array to parallel code. Each call
-/// for the same input in one pass sees the effect of the previous ones (the second call says
-/// <see cref="Accumulate"/>).</para>
+/// <para>A target is for one write: for a second contribution to the same input, call
+/// <see cref="Autograd.GradTarget"/> again (it then says <see cref="Accumulate"/>), since a target remembers what was
+/// true when it was obtained. Obtain it on the thread that runs the backward function, then hand its array to parallel
+/// code.</para>
 /// </remarks>
 public readonly ref struct GradientTarget
 {

@@ -1,9 +1,9 @@
 namespace MiniNet;
 
 /// <summary>One recorded op in the autograd graph: its name, its inputs, and how to push a gradient back to them.</summary>
-/// <remarks>The backward delegate receives dL/d(output) and adds (+=) into each input's engine-zeroed
-/// <see cref="Tensor.Grad"/>. After <see cref="Tensor.Backward(bool)"/> without retainGraph the delegate is dropped,
-/// freeing what it captured.</remarks>
+/// <remarks>The backward delegate receives dL/d(output) and writes each input's gradient into the buffer
+/// <see cref="Autograd.GradTarget"/> gives for it. After <see cref="Tensor.Backward(bool)"/> without retainGraph the
+/// delegate is dropped, freeing what it captured.</remarks>
 public sealed class Node
 {
     private Action<Tensor>? _backward;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 
 namespace MiniNet.Kernels;
@@ -119,7 +120,8 @@ internal static class Convolution
         float[]? dx, bool accumulateX, float[]? dw, bool accumulateW)
     {
         bool needW = dw is not null, needX = dx is not null;
-        if ((!needW && !needX) || n == 0) return;   // an empty batch adds nothing (untouched gradients read as zeros)
+        Debug.Assert(n > 0, "the op returns before taking gradient targets for an empty batch");
+        if (!needW && !needX) return;
         int plane = g.Plane, rows = g.Rows, imageSize = g.ImageSize, columnSize = rows * plane;
         var split = ImageSplit.For(n, (long)n * columnSize);
         // Thread 0 adds into dW directly; the others sum into their own buffers, added in thread order below.

@@ -24,6 +24,7 @@ public static partial class Ops
         return Autograd.Record(y, "conv2d", inputs, dy =>
         {
             if (bias is { RequiresGrad: true }) Convolution.BiasGradient(dy.Storage, n, o, g.Plane, Autograd.GradTarget(bias).ForAdding());
+            if (n == 0) return;   // an empty batch adds nothing: untouched gradients read as zeros
             float[]? dx = null, dw = null;
             bool accumulateX = false, accumulateW = false;
             if (x.RequiresGrad)
@@ -60,23 +61,23 @@ public static partial class Ops
     }
 
     /// <summary><see cref="Conv2dAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
-    /// with a weight packed once (<see cref="PackedWeight.ForConv2d"/>; a frozen layer's) and any bias already folded into
-    /// <paramref name="shift"/>: bitwise equal to the unpacked op with the same values.</summary>
-    /// <exception cref="ArgumentException">Shapes as <see cref="Conv2d"/>, or scale and shift not O values each.</exception>
+    /// with a weight packed once (<see cref="PackedWeight.ForConv2d"/>; a frozen layer's): bitwise equal to the unpacked
+    /// op with the same values.</summary>
+    /// <exception cref="ArgumentException">Shapes as <see cref="Conv2d"/>, or bias, scale and shift not O values each.</exception>
     /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
-    public static Tensor Conv2dAffine(this Tensor x, PackedWeight weight, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+    public static Tensor Conv2dAffine(this Tensor x, PackedWeight weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
         FusedActivation activation, int stride = 1, int padding = 0)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Kind != PackedWeight.Layout.Conv2d)
             throw new ArgumentException($"Conv2dAffine: the packed weight {Shapes.Format(weight.Shape)} was packed for a linear layer, not a convolution.", nameof(weight));
-        Convolution.Geometry g = CheckConv("Conv2dAffine", x, weight.Values, null, stride, padding);
+        Convolution.Geometry g = CheckConv("Conv2dAffine", x, weight.Values, bias, stride, padding);
         int o = weight.Values.Dims[0];
         CheckScaleShift("Conv2dAffine", o, scale, shift, activation);
         if (Autograd.Enabled && x.RequiresGrad)
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");
-        return ConvAffine(x, weight.Values.Storage, o, g, scale.ToArray(), shift.ToArray(), activation, weight.PackedA);
+        return ConvAffine(x, weight.Values.Storage, o, g, scale.ToArray(), FoldBias(bias, scale, shift), activation, weight.PackedA);
     }
 
     private static Tensor ConvAffine(Tensor x, float[] weight, int o, in Convolution.Geometry g, float[] scale, float[] shift,

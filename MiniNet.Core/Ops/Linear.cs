@@ -71,9 +71,14 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{op}: unknown activation.");
     }
 
-    /// <summary>(x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t): the shift with the bias folded in.</summary>
-    internal static float[] FoldBias(Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    /// <summary>(x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t): the shift with a layer's bias folded in, one fused multiply-add per
+    /// feature, as the fused ops fold it (a frozen layer folds it once with this and passes no bias).</summary>
+    /// <exception cref="ArgumentException">The bias, scale and shift differ in length.</exception>
+    public static float[] FoldBias(Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
+        if (scale.Length != shift.Length || (bias is not null && bias.Numel != shift.Length))
+            throw new ArgumentException(
+                $"FoldBias: bias {(bias is null ? "null" : Shapes.Format(bias.Dims))}, {scale.Length} scales and {shift.Length} shifts differ in length.");
         float[] folded = shift.ToArray();
         if (bias is not null)
         {
@@ -127,16 +132,23 @@ public static partial class Ops
     }
 
     /// <summary><see cref="LinearAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation)"/>
-    /// with a weight packed once (<see cref="PackedWeight.ForLinear"/>; a frozen layer's) and any bias already folded into
-    /// <paramref name="shift"/>: bitwise equal to the unpacked op with the same values.</summary>
-    /// <exception cref="ArgumentException">x's last dimension is not the weight's, or scale and shift are not out values each.</exception>
+    /// with a weight packed once (<see cref="PackedWeight.ForLinear"/>; a frozen layer's): bitwise equal to the unpacked
+    /// op with the same values.</summary>
+    /// <exception cref="ArgumentException">x's last dimension is not the weight's, or bias, scale and shift are not out values each.</exception>
     /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
-    public static Tensor LinearAffine(this Tensor x, PackedWeight weight, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+    public static Tensor LinearAffine(this Tensor x, PackedWeight weight, Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
         FusedActivation activation)
     {
         (int outF, _) = CheckPackedLinear("LinearAffine", x, weight);
+        CheckBias("LinearAffine", outF, bias);
         CheckScaleShift("LinearAffine", outF, scale, shift, activation);
-        return PackedProduct(x, weight, new GemmEpilogue(scale, shift, activation));
+        return PackedProduct(x, weight, new GemmEpilogue(scale, bias is null ? shift : FoldBias(bias, scale, shift), activation));
+    }
+
+    private static void CheckBias(string op, int outputs, Tensor? bias)
+    {
+        if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outputs))
+            throw new ArgumentException($"{op}: bias must have shape ({outputs}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
     }
 
     /// <summary>x·Wᵀ with a weight packed once (<see cref="PackedWeight.ForLinear"/>): bitwise equal to

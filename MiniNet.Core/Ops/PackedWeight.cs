@@ -3,8 +3,8 @@ using MiniNet.Kernels;
 namespace MiniNet;
 
 /// <summary>A layer's weight copied and packed once for the matrix products of repeated inference (a frozen layer's),
-/// so that <see cref="Ops.LinearAffine(Tensor, PackedWeight, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation)"/>
-/// and <see cref="Ops.Conv2dAffine(Tensor, PackedWeight, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
+/// so that <see cref="Ops.LinearAffine(Tensor, PackedWeight, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation)"/>
+/// and <see cref="Ops.Conv2dAffine(Tensor, PackedWeight, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
 /// skip packing it on every call. Their outputs are bitwise equal to the unpacked ops' on the same values.</summary>
 /// <remarks>A snapshot: later changes to the tensor it was made from do not reach it.</remarks>
 public sealed class PackedWeight

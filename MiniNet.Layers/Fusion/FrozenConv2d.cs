@@ -2,7 +2,7 @@ namespace MiniNet.Layers;
 
 /// <summary>An inference-only convolution whose weights are fixed when it is built:
 /// y = act((conv2d(x, W) + b)·scale[o] + shift[o]), scale and shift per output channel (a Conv2d followed by an
-/// evaluation-mode BatchNorm2d folds into them). Computed as <see cref="Ops.Conv2dAffine(Tensor, PackedWeight, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
+/// evaluation-mode BatchNorm2d folds into them). Computed as <see cref="Ops.Conv2dAffine(Tensor, PackedWeight, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation, int, int)"/>
 /// with the weight packed once, bitwise equal to the unpacked op.</summary>
 /// <remarks>A snapshot, like <see cref="FrozenLinear"/>: the weight is copied, so later changes to the tensors it was
 /// built from do not reach it. It has no parameters and records no graph: inputs that require grad are refused while
@@ -10,7 +10,7 @@ namespace MiniNet.Layers;
 public sealed class FrozenConv2d : Module
 {
     private readonly PackedWeight _weight;
-    private readonly float[] _scale, _shift;
+    private readonly float[] _scale, _shift;   // the shift with the bias folded in
 
     /// <summary>Freezes y = act((conv2d(x, W, stride, padding) + b)·scale + shift).</summary>
     /// <param name="weight">(O, C, kH, kW).</param>
@@ -33,7 +33,7 @@ public sealed class FrozenConv2d : Module
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "FrozenConv2d: padding must be non-negative.");
         _weight = PackedWeight.ForConv2d(weight);
         _scale = scale.ToArray();
-        _shift = InferenceAffine.FoldBias(bias, scale, shift);
+        _shift = Ops.FoldBias(bias, scale, shift);
         (Activation, Stride, Padding) = (activation, stride, padding);
     }
 
@@ -55,7 +55,7 @@ public sealed class FrozenConv2d : Module
     /// <summary>y for x (N, C, H, W).</summary>
     /// <exception cref="ArgumentException">x is not (N, <see cref="InChannels"/>, H, W), or smaller than the kernel.</exception>
     /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
-    public override Tensor Forward(Tensor x) => x.Conv2dAffine(_weight, _scale, _shift, Activation, Stride, Padding);
+    public override Tensor Forward(Tensor x) => x.Conv2dAffine(_weight, null, _scale, _shift, Activation, Stride, Padding);
 
     /// <inheritdoc/>
     protected override string Describe() =>

@@ -11,8 +11,8 @@ namespace MiniNet.Layers;
 public sealed class FrozenLinear : Module
 {
     private readonly PackedWeight _weight;
-    private readonly float[] _scale, _shift;
-    private readonly bool _identity;   // scale 1, shift +0, no activation: a plain product
+    private readonly float[] _scale, _shift;   // the shift with the bias folded in
+    private readonly bool _identity;   // no bias, scale 1, shift +0, no activation: a plain product
 
     /// <summary>Freezes y = act((x·Wᵀ + b)·scale + shift).</summary>
     /// <param name="weight">(out, in).</param>
@@ -29,11 +29,12 @@ public sealed class FrozenLinear : Module
         (OutFeatures, InFeatures) = (weight.Shape[0], weight.Shape[1]);
         FrozenChecks.Affine("FrozenLinear", OutFeatures, bias, scale, shift, activation);
         _scale = scale.ToArray();
-        _shift = InferenceAffine.FoldBias(bias, scale, shift);
+        _shift = Ops.FoldBias(bias, scale, shift);
         _weight = PackedWeight.ForLinear(weight);
         Activation = activation;
-        // A plain product (scale 1, shift +0, no activation) skips the epilogue, which would turn −0 into +0.
-        _identity = activation == FusedActivation.None && _scale.All(v => v == 1f) && _shift.All(v => BitConverter.SingleToInt32Bits(v) == 0);
+        // A plain product skips the epilogue (which would turn −0 into +0), as a Dense without a bias does.
+        _identity = bias is null && activation == FusedActivation.None && _scale.All(v => v == 1f)
+            && _shift.All(v => BitConverter.SingleToInt32Bits(v) == 0);
     }
 
     /// <summary>Freezes y = act(x·Wᵀ + b).</summary>
@@ -65,7 +66,7 @@ public sealed class FrozenLinear : Module
                 $"{Describe()} folds a BatchNorm1d, which needs (N, {InFeatures}) input, got {Shapes.Format(x.Shape)}.", nameof(x));
         if (x.Rank < 1 || x.Shape[^1] != InFeatures)
             throw new ArgumentException($"FrozenLinear: expects x of shape (…, {InFeatures}), got {Shapes.Format(x.Shape)}.", nameof(x));
-        return _identity ? x.Linear(_weight) : x.LinearAffine(_weight, _scale, _shift, Activation);
+        return _identity ? x.Linear(_weight) : x.LinearAffine(_weight, null, _scale, _shift, Activation);
     }
 
     /// <inheritdoc/>

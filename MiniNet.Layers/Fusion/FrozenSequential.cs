@@ -42,11 +42,14 @@ public sealed record FrozenStep(IReadOnlyList<string> Modules, Module? Step, Fre
 public sealed class FrozenSequential : Module
 {
     private readonly Module[] _steps;
+    // The plan by index into _steps (−1: left out), so that a clone's plan names the clone's steps.
+    private readonly (string[] Modules, int Step, FreezeAction Action)[] _plan;
 
     internal FrozenSequential(IReadOnlyList<FrozenStep> plan)
     {
-        Plan = plan;
         _steps = plan.Where(p => p.Step is not null).Select(p => p.Step!).ToArray();
+        int next = 0;
+        _plan = plan.Select(p => (p.Modules.ToArray(), p.Step is null ? -1 : next++, p.Action)).ToArray();
         Eval();
     }
 
@@ -55,7 +58,7 @@ public sealed class FrozenSequential : Module
     public IReadOnlyList<Module> Steps => _steps;
 
     /// <summary>What Freeze made of each of the model's modules, in order (see <see cref="FreezeAction"/>).</summary>
-    public IReadOnlyList<FrozenStep> Plan { get; }
+    public IReadOnlyList<FrozenStep> Plan => _plan.Select(p => new FrozenStep(p.Modules, p.Step < 0 ? null : _steps[p.Step], p.Action)).ToList();
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">A step's input has the wrong shape; the message names the step.</exception>

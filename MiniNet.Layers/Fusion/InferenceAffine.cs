@@ -33,17 +33,4 @@ internal static class InferenceAffine
         }
         return (scale, shift);
     }
-
-    /// <summary>(x·Wᵀ + b)·s + t = (x·Wᵀ)·s + (b·s + t): the shift with a layer's bias folded in (one fused multiply-add
-    /// per feature, as the fused ops fold it).</summary>
-    public static float[] FoldBias(Tensor? bias, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
-    {
-        float[] folded = shift.ToArray();
-        if (bias is not null)
-        {
-            ReadOnlySpan<float> b = bias.Data;
-            for (int j = 0; j < folded.Length; j++) folded[j] = MathF.FusedMultiplyAdd(b[j], scale[j], folded[j]);
-        }
-        return folded;
-    }
 }

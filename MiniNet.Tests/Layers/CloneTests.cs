@@ -97,3 +97,52 @@ public class CloneTests
         Assert.That((hooks, observed), Is.EqualTo((2, 1)), "the original's still run");
     }
 }
+
+/// <summary>Clone's corner cases: modules held in fields but not registered, and a frozen model's plan.</summary>
+[TestFixture]
+public class CloneCornerCaseTests
+{
+    private sealed class Tied : Module
+    {
+        public Tied()
+        {
+            Inner = RegisterModule("inner", new Dense(3, 3));
+            Helper = new Echo(this);   // not registered, refers back to its owner and to a registered parameter
+        }
+
+        public Dense Inner { get; }
+        public Echo Helper { get; }
+        public override Tensor Forward(Tensor x) => Helper.Forward(x);
+    }
+
+    private sealed class Echo(Tied owner) : Module
+    {
+        public Tied Owner { get; } = owner;
+        public Parameter Tied { get; } = owner.Inner.Weight;
+        public override Tensor Forward(Tensor x) => x.Linear(Tied);
+    }
+
+    [Test]
+    public void UnregisteredModules_AreCopiedOnce_KeepingWhatTheyShare()
+    {
+        var model = new Tied();
+        var copy = (Tied)model.Clone();
+        Assert.That(copy.Helper, Is.Not.SameAs(model.Helper));
+        Assert.That(copy.Helper.Owner, Is.SameAs(copy), "a reference back to the owner points at the copy (no endless recursion)");
+        Assert.That(copy.Helper.Tied, Is.SameAs(copy.Inner.Weight), "a tied weight stays tied");
+    }
+
+    [Test]
+    public void ClonedFrozenModel_PlansItsOwnSteps()
+    {
+        var model = new Sequential(new LayerNorm(4), new Dense(4, 2));
+        model.Eval();
+        FrozenSequential frozen = model.Freeze();
+        var copy = (FrozenSequential)frozen.Clone();
+        Assert.That(copy.Plan.Select(p => p.Step), Is.EqualTo(copy.Steps));
+        Assert.That(copy.Steps.Zip(frozen.Steps).All(p => !ReferenceEquals(p.First, p.Second)), Is.True);
+        var x = Tensor.Randn([3, 4], seed: 1);
+        using var noGrad = Autograd.NoGrad();
+        Assert.That(copy.Forward(x).ToArray(), Is.EqualTo(frozen.Forward(x).ToArray()));
+    }
+}

@@ -89,3 +89,17 @@ public class FusionTests
         Assert.That(norm.UsesBatchStatistics, Is.False, "disposing the observer restores the running statistics");
     }
 }
+
+[TestFixture]
+public class BatchStatisticsObserverTests
+{
+    [Test]
+    public void Observer_IsNotCalled_ForABatchTheLayerRefuses()
+    {
+        var norm = new BatchNorm1d(3);
+        int calls = 0;
+        using var observer = norm.ObserveBatchStatistics((_, _, _) => calls++);
+        Assert.Throws<ArgumentException>(() => norm.Forward(Tensor.Zeros(1, 3)));   // one value per channel
+        Assert.That(calls, Is.Zero);
+    }
+}

@@ -225,3 +225,17 @@ public class OptimizerTests
         Assert.That(opt.ParamGroups[0].Lr, Is.EqualTo(expected[2]).Within(1e-7f), "SetEpoch resumes");
     }
 }
+
+[TestFixture]
+public class OptimizerGradientShapeTests
+{
+    [Test]
+    public void Step_WithAGradientOfTheWrongSize_Throws_NamingBothShapes()
+    {
+        var p = new Parameter(Tensor.Zeros(3, 2));
+        p.Grad = Tensor.Ones(5);
+        foreach (MiniNet.Optim.Optimizer opt in new MiniNet.Optim.Optimizer[] { new MiniNet.Optim.SGD([p], 0.1f, momentum: 0.9f), new MiniNet.Optim.Adam([p]) })
+            Assert.That(Assert.Throws<InvalidOperationException>(() => opt.Step())!.Message, Does.Contain("(3, 2)").And.Contain("(5)"));
+        Assert.That(p.ToArray(), Is.All.EqualTo(0f), "nothing was updated");
+    }
+}

@@ -50,13 +50,17 @@ internal static unsafe partial class Gemm
         if (m == 0 || n == 0) return Strategy.Empty;
         if (k == 0) return Strategy.NoDepth;
         if (!s_avx256) return Strategy.Scalar;
-        if ((long)m * n * k < ParallelThreshold) threads = 1;
+        threads = ThreadsFor(m, n, k, threads);
         if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512 && hasValues) return Strategy.RowDots;
         if (threads == 1) return Strategy.SingleThread;
         if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads && hasValues && !IsDeep(m, k)) return Strategy.SplitK;
         if (m >= 4 * MC && n <= NC && (long)m * n * k >= SharedThreshold) return Strategy.Shared;
         return Strategy.SplitStatic;
     }
+
+    /// <summary>The threads a product of m × n × k uses when <paramref name="threads"/> are allowed: one below
+    /// <see cref="ParallelThreshold"/> multiply-adds.</summary>
+    private static int ThreadsFor(int m, int n, int k, int threads) => (long)m * n * k < ParallelThreshold ? 1 : threads;
 
     /// <summary>c[i, j] = Σ_p op(a)[i, p]·op(b)[p, j] (+ c[i, j] when <paramref name="accumulate"/>).</summary>
     /// <param name="transA">op(a)[i, p] = a[p·lda + i] when true, a[i·lda + p] otherwise.</param>
@@ -93,7 +97,8 @@ internal static unsafe partial class Gemm
         Debug.Assert(!epilogue.IsActive || Math.Min(epilogue.Scale.Length, epilogue.Shift.Length) >= (epilogue.PerRow ? m : b.N));
         if (!s_avx256 || k == 0 || b.Panels is null)
         {
-            // Nothing is read packed here: the values as they are.
+            // No panels to read (no packed kernels here, nothing to multiply, or a copy packed without them): the
+            // product of the values, dispatched as any other.
             Multiply(transA, b.TransB, m, b.N, k, a, lda, b.Values, b.Ldb, c, ldc, accumulate, epilogue, parallel);
             return;
         }
@@ -136,7 +141,7 @@ internal static unsafe partial class Gemm
     /// values for the scalar reference (empty where an operand has none).</summary>
     private static void Execute(in Problem p, bool parallel, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
     {
-        int threads = parallel ? Parallelism.MaxThreads : 1;
+        int threads = ThreadsFor(p.M, p.N, p.K, parallel ? Parallelism.MaxThreads : 1);
         switch (Choose(p.M, p.N, p.K, p.A.Trans, p.B.Trans, p.A.HasValues && p.B.HasValues, threads))
         {
             case Strategy.Empty:

@@ -182,3 +182,18 @@ public class Conv2dTests
         }
     }
 }
+
+[TestFixture]
+public class Conv2dEmptyBatchTests
+{
+    [Test]
+    public void EmptyBatch_LeavesAKeptWeightGradientAsZeros()
+    {
+        var w = new Parameter(Tensor.Randn([2, 1, 3, 3], seed: 1));
+        Tensor.Randn([2, 1, 5, 5], seed: 2).Conv2d(w).Sum().Backward();
+        Assert.That(w.Grad!.ToArray().Any(v => v != 0f), Is.True);
+        w.ZeroGrad(setToNone: true);   // the buffer is kept for the next pass, which must write it or leave it zeros
+        Tensor.Zeros(0, 1, 5, 5).Conv2d(w).Sum().Backward();
+        Assert.That(w.Grad!.ToArray(), Is.All.EqualTo(0f), "an empty batch contributes nothing");
+    }
+}
