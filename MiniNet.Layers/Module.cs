@@ -3,7 +3,30 @@ using System.Reflection;
 namespace MiniNet.Layers;
 
 /// <summary>The result of <see cref="Module.LoadStateDict"/>: keys the model has that the state lacked, and keys the state had that the model lacks.</summary>
-public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys);
+public sealed record LoadResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys)
+{
+    /// <summary>True when the keys matched exactly.</summary>
+    public bool IsExactMatch => MissingKeys.Count == 0 && UnexpectedKeys.Count == 0;
+
+    /// <summary>The keys in words, e.g. <c>LoadResult: all keys matched</c> or <c>LoadResult: 1 missing key (3.weight), no
+    /// unexpected keys</c>.</summary>
+    public override string ToString()
+    {
+        if (IsExactMatch) return "LoadResult: all keys matched";
+        static string Keys(IReadOnlyList<string> keys, string kind) => keys.Count == 0
+            ? $"no {kind} keys"
+            : $"{keys.Count} {kind} key{(keys.Count == 1 ? "" : "s")} ({string.Join(", ", keys)})";
+        return $"LoadResult: {Keys(MissingKeys, "missing")}, {Keys(UnexpectedKeys, "unexpected")}";
+    }
+}
+
+/// <summary>Marks a field of a module that holds a module or parameter deliberately outside it: not trained, saved or
+/// switched between training and evaluation with it (a teacher model, say). Without it, such a field is an error the
+/// first time the module's parameters, buffers, modules or state are listed (<see cref="Module.Parameters"/>,
+/// <see cref="Module.StateDict"/>, <see cref="Module.Train"/>, …): a child assigned to a field but never registered
+/// would otherwise be left out silently.</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property)]
+public sealed class NotRegisteredAttribute : Attribute;
 
 /// <summary>Base class of every layer and model: holds named parameters, buffers and child modules, registered
 /// explicitly in constructors, and a <see cref="Forward"/> built from ops (so no backward code is needed).</summary>
@@ -48,38 +71,51 @@ public abstract class Module
 
     /// <summary>Sets training mode on this module and every descendant.</summary>
     /// <returns>This module.</returns>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered (see <see cref="NotRegisteredAttribute"/>).</exception>
     public Module Train(bool mode = true)
     {
-        Training = mode;
-        foreach (var (_, child) in _children) child.Train(mode);
+        CheckRegistered();
+        SetTraining(mode);
         return this;
+    }
+
+    private void SetTraining(bool mode)
+    {
+        Training = mode;
+        foreach (var (_, child) in _children) child.SetTraining(mode);
     }
 
     /// <summary>Sets evaluation mode recursively. Same as <c>Train(false)</c>.</summary>
     public Module Eval() => Train(false);
 
     /// <summary>Registers a trainable parameter under <paramref name="name"/>, wrapping <paramref name="initial"/>'s storage.</summary>
+    /// <returns>The parameter, to keep in a field or property (<c>Weight = RegisterParameter("weight", …)</c>).</returns>
     protected Parameter RegisterParameter(string name, Tensor initial)
     {
         CheckName(name);
+        _fieldsChecked = false;
         var parameter = initial as Parameter ?? new Parameter(initial);
         _parameters.Add((name, parameter));
         return parameter;
     }
 
     /// <summary>Registers a non-trainable state tensor (such as <c>running_mean</c>): saved in the state dict, not in <see cref="Parameters"/>.</summary>
+    /// <returns>The buffer, to keep in a field or property.</returns>
     protected Tensor RegisterBuffer(string name, Tensor value)
     {
         CheckName(name);
+        _fieldsChecked = false;
         ArgumentNullException.ThrowIfNull(value);
         _buffers.Add((name, value));
         return value;
     }
 
     /// <summary>Registers a child module under <paramref name="name"/>.</summary>
+    /// <returns>The module, to keep in a field or property (<c>_fc1 = RegisterModule("fc1", new Dense(…))</c>).</returns>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         CheckName(name);
+        _fieldsChecked = false;
         ArgumentNullException.ThrowIfNull(module);
         _children.Add((name, module));
         return module;
@@ -89,22 +125,36 @@ public abstract class Module
     public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
 
     /// <summary>Every trainable parameter with its dotted name.</summary>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered (see <see cref="NotRegisteredAttribute"/>).</exception>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        CheckRegistered();
+        return NamedParametersOf(prefix);
+    }
+
+    private IEnumerable<(string Name, Parameter Parameter)> NamedParametersOf(string prefix)
     {
         foreach (var (name, p) in _parameters) yield return (prefix + name, p);
         foreach (var (name, child) in _children)
-            foreach (var item in child.NamedParameters(prefix + name + ".")) yield return item;
+            foreach (var item in child.NamedParametersOf(prefix + name + ".")) yield return item;
     }
 
     /// <summary>Every buffer, recursively, in registration order.</summary>
     public IEnumerable<Tensor> Buffers() => NamedBuffers().Select(b => b.Buffer);
 
     /// <summary>Every buffer with its dotted name.</summary>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered.</exception>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
+    {
+        CheckRegistered();
+        return NamedBuffersOf(prefix);
+    }
+
+    private IEnumerable<(string Name, Tensor Buffer)> NamedBuffersOf(string prefix)
     {
         foreach (var (name, b) in _buffers) yield return (prefix + name, b);
         foreach (var (name, child) in _children)
-            foreach (var item in child.NamedBuffers(prefix + name + ".")) yield return item;
+            foreach (var item in child.NamedBuffersOf(prefix + name + ".")) yield return item;
     }
 
     /// <summary>The direct children, in registration order.</summary>
@@ -114,19 +164,102 @@ public abstract class Module
     public IEnumerable<(string Name, Module Module)> NamedChildren() => _children.Select(c => (c.Name, c.Value));
 
     /// <summary>This module (named "") and all its descendants with their dotted names, depth first.</summary>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered.</exception>
     public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
+    {
+        CheckRegistered();
+        return NamedModulesOf(prefix);
+    }
+
+    private IEnumerable<(string Name, Module Module)> NamedModulesOf(string prefix)
     {
         yield return (prefix.TrimEnd('.'), this);
         foreach (var (name, child) in _children)
-            foreach (var item in child.NamedModules(prefix + name + ".")) yield return item;
+            foreach (var item in child.NamedModulesOf(prefix + name + ".")) yield return item;
     }
 
     /// <summary>This module and all its descendants, depth first (pre-order).</summary>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered.</exception>
     public IEnumerable<Module> Modules()
+    {
+        CheckRegistered();
+        return Tree();
+    }
+
+    /// <summary>This module and its registered descendants, depth first, without the registration check.</summary>
+    private IEnumerable<Module> Tree()
     {
         yield return this;
         foreach (var (_, child) in _children)
-            foreach (Module m in child.Modules()) yield return m;
+            foreach (Module m in child.Tree()) yield return m;
+    }
+
+    // ---- The registration check -------------------------------------------------------------
+
+    [NotCopied] private bool _fieldsChecked;
+
+    /// <summary>Throws, naming the field, when a field of a module in this tree holds a module or parameter that is not
+    /// registered anywhere in the tree (see <see cref="NotRegisteredAttribute"/>). Each module is checked once (again
+    /// after it registers something new).</summary>
+    private void CheckRegistered()
+    {
+        if (_fieldsChecked) return;
+        var registered = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        foreach (Module m in Tree())
+        {
+            registered.Add(m);
+            foreach (var (_, p) in m._parameters) registered.Add(p);
+        }
+        var checkedNow = new List<Module>();
+        foreach (Module m in Tree())
+        {
+            if (m._fieldsChecked) continue;
+            m.CheckFields(registered);
+            checkedNow.Add(m);
+        }
+        foreach (Module m in checkedNow) m._fieldsChecked = true;   // only once the whole tree passed
+    }
+
+    private void CheckFields(HashSet<object> registered)
+    {
+        const BindingFlags Declared = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        for (Type? type = GetType(); type is not null && type != typeof(Module); type = type.BaseType)
+            foreach (FieldInfo field in type.GetFields(Declared))
+            {
+                if (field.IsDefined(typeof(NotRegisteredAttribute)) || field.IsDefined(typeof(NotCopiedAttribute))) continue;
+                string name = FieldName(field);
+                if (type.GetProperty(name, Declared)?.IsDefined(typeof(NotRegisteredAttribute)) == true) continue;
+                foreach (object item in Holdings(field.GetValue(this)))
+                    if (!registered.Contains(item))
+                        throw new InvalidOperationException(
+                            $"{GetType().Name}: field '{name}' holds a {item.GetType().Name} that is not registered, so it would not be " +
+                            $"trained, saved or switched by Train/Eval with this module. Register it in the constructor " +
+                            $"({(item is Module ? "RegisterModule" : "RegisterParameter")}(\"{name.TrimStart('_')}\", …)), or mark the field " +
+                            "[NotRegistered] if it is deliberately outside this module.");
+            }
+
+        // The modules and parameters a field holds: itself, or the elements of an array or list of them.
+        static IEnumerable<object> Holdings(object? value)
+        {
+            if (value is Module or Parameter)
+            {
+                yield return value;
+                yield break;
+            }
+            Type? element = value switch
+            {
+                Array { Rank: 1 } array => array.GetType().GetElementType(),
+                System.Collections.IList list when list.GetType().IsGenericType => list.GetType().GetGenericArguments()[0],
+                _ => null,
+            };
+            if (element is null || element.IsValueType) yield break;   // arrays of numbers hold no modules
+            foreach (object? item in (System.Collections.IList)value!)
+                if (item is Module or Parameter) yield return item;
+        }
+
+        // "<Weight>k__BackingField" → "Weight".
+        static string FieldName(FieldInfo field) =>
+            field.Name.StartsWith('<') && field.Name.IndexOf('>') is > 1 and var end ? field.Name[1..end] : field.Name;
     }
 
     /// <summary>Clears every parameter's gradient in place (keeping the buffers, so training allocates no new ones).</summary>
@@ -137,9 +270,28 @@ public abstract class Module
         foreach (Parameter p in Parameters()) p.ZeroGrad(setToNone);
     }
 
+    /// <summary>A table of this model for one input batch of <paramref name="inputShape"/>, as torchinfo's
+    /// <c>summary</c> prints: each module with its output shape and its parameter and trainable counts, the totals, and
+    /// the memory of parameters, buffers and one batch's activations. It runs one forward pass in evaluation mode,
+    /// under <see cref="Autograd.NoGrad"/>, on zeros; the model's mode, running statistics, <c>num_batches_tracked</c>
+    /// and every other buffer are as they were afterwards.</summary>
+    /// <param name="inputShape">The input's shape, batch first, e.g. (1, 784) or (64, 1, 28, 28).</param>
+    /// <exception cref="ArgumentException">An empty or negative shape, or one the model refuses.</exception>
+    public ModelSummary Summary(params int[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length == 0)
+            throw new ArgumentException("Summary: give the input's shape, batch first, e.g. Summary(1, 784).", nameof(inputShape));
+        Shapes.Validate(inputShape, "Summary");
+        CheckRegistered();
+        return ModelSummary.Of(this, inputShape);
+    }
+
     /// <summary>Parameters and buffers by dotted name, in PyTorch's order. The tensors are the live ones, not copies.</summary>
+    /// <exception cref="InvalidOperationException">A field holds a module or parameter that is not registered.</exception>
     public OrderedDictionary<string, Tensor> StateDict()
     {
+        CheckRegistered();
         var state = new OrderedDictionary<string, Tensor>();
         AddState(state, "");
         return state;

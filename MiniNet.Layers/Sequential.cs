@@ -9,8 +9,9 @@ public sealed class Sequential : Module, IReadOnlyList<Module>
 {
     private readonly Module[] _modules;
 
-    /// <summary>Chains <paramref name="modules"/>; warnings go to <see cref="LayerLogging.Logger"/>.</summary>
-    public Sequential(params Module[] modules) : this(LayerLogging.Logger, modules) { }
+    /// <summary>Chains <paramref name="modules"/>; warnings go to <see cref="MiniNetLogging.Logger"/> (by default, once
+    /// each to standard error).</summary>
+    public Sequential(params Module[] modules) : this(MiniNetLogging.Logger, modules) { }
 
     /// <summary>Chains <paramref name="modules"/>; warnings go to <paramref name="logger"/>.</summary>
     public Sequential(ILogger logger, params Module[] modules)

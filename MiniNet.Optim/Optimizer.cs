@@ -118,6 +118,10 @@ public abstract class Optimizer
         }
         foreach (string key in state.Keys)
             if (!own.ContainsKey(key)) problems.Add($"unexpected '{key}'");
+        if (problems.Count > 0 && SavedBy(state.Keys, own.Keys) is { } other)
+            throw new ArgumentException(
+                $"{GetType().Name}.LoadStateDict: the state was saved by {other}, not by this {GetType().Name}; load it into the kind of " +
+                "optimizer that saved it, over the same parameters. Nothing was loaded.", nameof(state));
         if (problems.Count > 0)
             throw new ArgumentException($"{GetType().Name}.LoadStateDict: " + string.Join("; ", problems) + ". Nothing was loaded.", nameof(state));
         foreach (var (key, target) in _state) state[key].Data.CopyTo(target.Data);
@@ -126,6 +130,25 @@ public abstract class Optimizer
             _groups[i].Lr = state[$"param_groups.{i}.lr"].Item();
             _groups[i].InitialLr = state[$"param_groups.{i}.initial_lr"].Item();
         }
+    }
+
+    /// <summary>The per-parameter state each optimizer writes (<c>state.N.NAME</c>), for telling which kind saved a state.</summary>
+    private static readonly (string Name, string Optimizer)[] StateNames =
+    [
+        ("momentum_buffer", "SGD with momentum"), ("exp_avg", "Adam or AdamW"), ("square_avg", "RMSprop"), ("sum", "Adagrad"),
+    ];
+
+    /// <summary>The kind of optimizer whose per-parameter state names appear in <paramref name="keys"/> but not in this
+    /// one's (<paramref name="own"/>), or null.</summary>
+    private static string? SavedBy(IEnumerable<string> keys, IEnumerable<string> own)
+    {
+        static HashSet<string> Names(IEnumerable<string> k) =>
+            k.Where(key => key.StartsWith("state.", StringComparison.Ordinal) && key.Count(c => c == '.') == 2)
+                .Select(key => key[(key.LastIndexOf('.') + 1)..]).ToHashSet();
+        HashSet<string> theirs = Names(keys), mine = Names(own);
+        foreach (var (name, optimizer) in StateNames)
+            if (theirs.Contains(name) && !mine.Contains(name)) return $"{optimizer} (its keys are state.N.{name})";
+        return null;
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="value"/> is finite and ≥ 0.</summary>

@@ -38,7 +38,8 @@ public static partial class Ops
             TensorPrimitives.Subtract(p, logSum, p);
             TensorPrimitives.Exp(p, p);                    // softmax, kept for backward
         }
-        Tensor loss = Tensor.Scalar((float)(total / n));
+        Tensor loss = Tensor.Allocate();   // an op output like any other: released with its TensorScope
+        loss.Data[0] = (float)(total / n);
         return Autograd.Record(loss, "cross_entropy", [logits], dy =>
         {
             if (!logits.RequiresGrad) return;

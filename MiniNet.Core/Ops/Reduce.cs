@@ -8,7 +8,8 @@ public static partial class Ops
     /// <summary>The sum of all elements, as a rank-0 tensor.</summary>
     public static Tensor Sum(this Tensor x)
     {
-        Tensor y = Tensor.Scalar(TensorPrimitives.Sum(x.Data));
+        Tensor y = Tensor.Allocate();   // an op output like any other: released with its TensorScope
+        y.Data[0] = TensorPrimitives.Sum(x.Data);
         return Autograd.Record(y, "sum", [x], dy =>
         {
             if (!x.RequiresGrad) return;

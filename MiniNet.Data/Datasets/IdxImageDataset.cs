@@ -97,7 +97,7 @@ public static class IdxImageDataset
         string Advice(string why) =>
             $"{spec.DisplayName}: {string.Join(" and ", files.Select(f => f.File))} not found. Searched: {string.Join(", ", searched)}. " +
             $"Put the files (gzip or raw IDX) in one of these folders, or point {EnvironmentVariable} at a folder holding them" +
-            (spec.Package is null ? "" : $", or install Debian's package: apt-get install {spec.Package}") + $". {why}";
+            (spec.Package is null ? "" : $", or install Debian's package: apt-get install -y {spec.Package} (as root; sudo apt-get otherwise)") + $". {why}";
         if (!options.Download) throw new DatasetNotFoundException(Advice("Downloading is turned off."));
 
         ILogger logger = options.Logger ?? NullLogger.Instance;

@@ -5,16 +5,28 @@ using CsvHelper.Configuration;
 namespace MiniNet.Data;
 
 /// <summary>Tabular data from a CSV file (read with CsvHelper): numeric feature columns and a label column, by name.</summary>
+/// <remarks>To load a training and a test file, give both the same <c>classes</c> list, so that each label gets the same
+/// number in both even when one file lacks a class:
+/// <code>
+/// string[] classes = ["setosa", "versicolor", "virginica"];
+/// TensorDataset train = CsvDataset.Load("train.csv", "species", classes: classes);
+/// TensorDataset test = CsvDataset.Load("test.csv", "species", classes: classes);
+/// </code>
+/// Or take the list from the training file: <c>classes: train.Classes</c>.</remarks>
 public static class CsvDataset
 {
     /// <summary>Reads <paramref name="path"/> into a dataset of (N, F) features and N labels.</summary>
     /// <param name="path">A CSV file with a header row.</param>
-    /// <param name="labelColumn">The label column's header. Integer labels are used as they are; other values are
-    /// class names, numbered in sorted (ordinal) order and listed in <see cref="TensorDataset.Classes"/>.</param>
+    /// <param name="labelColumn">The label column's header.</param>
     /// <param name="featureColumns">The feature columns' headers, in order; null for every column but the label.</param>
-    /// <exception cref="InvalidDataException">A missing column, a row with the wrong number of fields, or a non-numeric
-    /// feature; the message names the file, the line and the column.</exception>
-    public static TensorDataset Load(string path, string labelColumn, IReadOnlyList<string>? featureColumns = null)
+    /// <param name="classes">The class names in label order: a label is its name's index here, and a value the list
+    /// lacks is an error. Without it, labels that are all non-negative integers are used as they are; other values are
+    /// class names found in this file, numbered in sorted order (numerically when they are all numbers, else ordinally)
+    /// and listed in <see cref="TensorDataset.Classes"/>.</param>
+    /// <exception cref="InvalidDataException">A missing column, a row with the wrong number of fields, a non-numeric
+    /// feature, or a label not in <paramref name="classes"/>; the message names the file, the line and the column.</exception>
+    public static TensorDataset Load(string path, string labelColumn, IReadOnlyList<string>? featureColumns = null,
+        IReadOnlyList<string>? classes = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(labelColumn);
@@ -36,8 +48,18 @@ public static class CsvDataset
         }).ToArray();
         if (featureIndex.Length == 0) throw new InvalidDataException($"{path}: header: no feature columns besides '{labelColumn}'.");
 
+        Dictionary<string, int>? classIndex = null;
+        if (classes is not null)
+        {
+            if (classes.Count == 0) throw new ArgumentException("CsvDataset: classes is empty.", nameof(classes));
+            classIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < classes.Count; i++)
+                if (!classIndex.TryAdd(classes[i] ?? throw new ArgumentException($"CsvDataset: class {i} is null.", nameof(classes)), i))
+                    throw new ArgumentException($"CsvDataset: class '{classes[i]}' appears twice in classes.", nameof(classes));
+        }
         var features = new List<float>();
         var rawLabels = new List<string>();
+        var labelsByClass = new List<int>();
         while (csv.Read())
         {
             long line = csv.Parser.RawRow;
@@ -52,23 +74,38 @@ public static class CsvDataset
             }
             string label = csv.GetField(labelIndex) ?? "";
             if (label.Length == 0) throw new InvalidDataException($"{path}: line {line}: column '{labelColumn}' is empty.");
+            if (classIndex is not null)
+            {
+                if (!classIndex.TryGetValue(label, out int known))
+                    throw new InvalidDataException(
+                        $"{path}: line {line}: column '{labelColumn}': '{label}' is not one of the classes given ({string.Join(", ", classes!)}).");
+                labelsByClass.Add(known);
+            }
             rawLabels.Add(label);
         }
         if (rawLabels.Count == 0) throw new InvalidDataException($"{path}: no data rows after the header.");
 
         int[] labels;
-        IReadOnlyList<string>? classes = null;
-        if (rawLabels.All(l => int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0))
+        IReadOnlyList<string>? names = classes?.ToArray();
+        if (classIndex is not null)
+        {
+            labels = labelsByClass.ToArray();
+        }
+        else if (rawLabels.All(l => int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0))
         {
             labels = rawLabels.Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray();
         }
         else
         {
-            string[] names = rawLabels.Distinct().Order(StringComparer.Ordinal).ToArray();
-            var index = names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
+            // Numbers sort as numbers ("2" before "10", "-1" first), anything else ordinally.
+            bool numeric = rawLabels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+            string[] found = numeric
+                ? rawLabels.Distinct().OrderBy(l => double.Parse(l, CultureInfo.InvariantCulture)).ThenBy(l => l, StringComparer.Ordinal).ToArray()
+                : rawLabels.Distinct().Order(StringComparer.Ordinal).ToArray();
+            var index = found.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
             labels = rawLabels.Select(l => index[l]).ToArray();
-            classes = names;
+            names = found;
         }
-        return new TensorDataset(Tensor.FromArray(features.ToArray(), labels.Length, featureIndex.Length), labels, classes);
+        return new TensorDataset(Tensor.FromArray(features.ToArray(), labels.Length, featureIndex.Length), labels, names);
     }
 }

@@ -41,7 +41,7 @@ public sealed record FrozenStep(IReadOnlyList<string> Modules, Module? Step, Fre
 /// flattens nested ones and folds across their boundaries, which the model's own path does not).</remarks>
 public sealed class FrozenSequential : Module
 {
-    private readonly Module[] _steps;
+    [NotRegistered] private readonly Module[] _steps;   // snapshots: no parameters of this model's own (see the remarks)
     // The plan by index into _steps (−1: left out), so that a clone's plan names the clone's steps.
     private readonly (string[] Modules, int Step, FreezeAction Action)[] _plan;
 

@@ -82,3 +82,35 @@ public class TabularTests : TempDirectoryTest
         Assert.Throws<DirectoryNotFoundException>(() => _ = new MetricsWriter<EpochRow>(PathOf(Path.Combine("no", "m.csv"))));
     }
 }
+
+[TestFixture]
+public class CsvClassesTests : TempDirectoryTest
+{
+    private string Write(string name, string text)
+    {
+        string path = PathOf(name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Test]
+    public void GivenClasses_MapTrainAndTestAlike_EvenWhenTheTestFileLacksOne()
+    {
+        string[] classes = ["setosa", "versicolor", "virginica"];
+        TensorDataset train = CsvDataset.Load(Write("train.csv", "x,species\n1,setosa\n2,versicolor\n3,virginica\n"), "species", classes: classes);
+        TensorDataset test = CsvDataset.Load(Write("test.csv", "x,species\n4,virginica\n5,setosa\n"), "species", classes: train.Classes);
+        Assert.That(test.Labels, Is.EqualTo(new[] { 2, 0 }), "virginica is 2 in both files");
+        Assert.That(test.Classes, Is.EqualTo(classes));
+        var e = Assert.Throws<InvalidDataException>(() => CsvDataset.Load(Write("bad.csv", "x,species\n1,setosa\n2,iris\n"), "species", classes: classes));
+        Assert.That(e!.Message, Does.Contain("line 3").And.Contain("'iris'").And.Contain("setosa, versicolor, virginica"));
+        Assert.Throws<ArgumentException>(() => CsvDataset.Load(Write("c.csv", "x,species\n1,setosa\n"), "species", classes: ["a", "a"]));
+    }
+
+    [Test]
+    public void NumericLabelsWithANegativeOrDecimalValue_SortAsNumbers()
+    {
+        TensorDataset d = CsvDataset.Load(Write("n.csv", "x,y\n1,10\n2,2\n3,-1\n4,2.5\n"), "y");
+        Assert.That(d.Classes, Is.EqualTo(new[] { "-1", "2", "2.5", "10" }), "2 before 10");
+        Assert.That(d.Labels, Is.EqualTo(new[] { 3, 1, 0, 2 }));
+    }
+}

@@ -239,3 +239,19 @@ public class OptimizerGradientShapeTests
         Assert.That(p.ToArray(), Is.All.EqualTo(0f), "nothing was updated");
     }
 }
+
+[TestFixture]
+public class OptimizerStateOriginTests
+{
+    [Test]
+    public void LoadingAnotherOptimizersState_SaysWhichOptimizerSavedIt()
+    {
+        var p = new Parameter(Tensor.Zeros(3));
+        var sgd = new MiniNet.Optim.SGD([p], 0.1f, momentum: 0.9f);
+        var adam = new MiniNet.Optim.Adam([p]);
+        var e = Assert.Throws<ArgumentException>(() => adam.LoadStateDict(sgd.StateDict()));
+        Assert.That(e!.Message, Does.Contain("saved by SGD with momentum").And.Contain("not by this Adam").And.Contain("Nothing was loaded"));
+        e = Assert.Throws<ArgumentException>(() => sgd.LoadStateDict(adam.StateDict()));
+        Assert.That(e!.Message, Does.Contain("saved by Adam or AdamW"));
+    }
+}

@@ -19,8 +19,8 @@ public static class Figure1
         var accuracyCsv = new MetricsWriter<AccuracyRow>(Path.Combine(output, "exp1-accuracy.csv"));
         var percentileCsv = new MetricsWriter<ActivationRecord>(Path.Combine(output, "exp1-percentiles.csv"));
         foreach (string file in new[] { accuracyCsv.Path, percentileCsv.Path }) File.Delete(file);
-        var charts = new List<SvgLineChart>();
-        var accuracy = new SvgLineChart { Title = "(a) Test accuracy", XLabel = "training step", YLabel = "accuracy" };
+        var charts = new List<LineChart>();
+        var accuracy = new LineChart { Title = "(a) Test accuracy", XLabel = "training step", YLabel = "accuracy" };
         charts.Add(accuracy);
         foreach (bool batchNorm in new[] { false, true })
         {
@@ -36,7 +36,7 @@ public static class Figure1
             logger.LogInformation("{Run}: test accuracy {Early:P2} at step {EarlyStep}, {Final:P2} at step {Steps}",
                 run, curve[Math.Min(9, curve.Count - 1)].Accuracy, curve[Math.Min(9, curve.Count - 1)].Step, curve[^1].Accuracy, steps);
             accuracy.Add(new Series(run, curve.Select(c => (double)c.Step).ToList(), curve.Select(c => c.Accuracy).ToList(), Dashed: !batchNorm));
-            var percentiles = new SvgLineChart { Title = $"({(batchNorm ? "c" : "b")}) Sigmoid input {run}", XLabel = "training step", YLabel = "input to one sigmoid" };
+            var percentiles = new LineChart { Title = $"({(batchNorm ? "c" : "b")}) Sigmoid input {run}", XLabel = "training step", YLabel = "input to one sigmoid" };
             foreach (double p in new[] { 85.0, 50.0, 15.0 })
             {
                 var rows = monitor.Records.Where(r => r.Percentile == p).ToList();
@@ -44,6 +44,6 @@ public static class Figure1
             }
             charts.Add(percentiles);
         }
-        SvgLineChart.SaveFigure(Path.Combine(output, "exp1-figure1.svg"), [.. charts]);
+        LineChart.SaveFigure(Path.Combine(output, "exp1-figure1.svg"), [.. charts]);
     }
 }

@@ -19,7 +19,7 @@ public static class LearningRates
     {
         var csv = new MetricsWriter<SweepRow>(Path.Combine(output, "exp2-learning-rates.csv"));
         File.Delete(csv.Path);
-        var chart = new SvgLineChart { Title = "Final test accuracy against learning rate", XLabel = "learning rate (log scale)", YLabel = "test accuracy", LogX = true };
+        var chart = new LineChart { Title = "Final test accuracy against learning rate", XLabel = "learning rate (log scale)", YLabel = "test accuracy", LogX = true };
         foreach (var (name, norm) in Variants())
         {
             var xs = new List<double>();
@@ -38,14 +38,14 @@ public static class LearningRates
             }
             chart.Add(new Series(name, xs, ys, Dashed: name == "without BN"));
         }
-        SvgLineChart.SaveFigure(Path.Combine(output, "exp2-learning-rates.svg"), chart);
+        LineChart.SaveFigure(Path.Combine(output, "exp2-learning-rates.svg"), chart);
     }
 
     public static void RunNorms(int steps, float lr, int seed, TensorDataset train, TensorDataset test, string output, ILogger logger)
     {
         var csv = new MetricsWriter<SweepRow>(Path.Combine(output, "exp6-bn-vs-ln.csv"));
         File.Delete(csv.Path);
-        var chart = new SvgLineChart { Title = "BatchNorm against LayerNorm", XLabel = "training step", YLabel = "test accuracy" };
+        var chart = new LineChart { Title = "BatchNorm against LayerNorm", XLabel = "training step", YLabel = "test accuracy" };
         (string, Func<int, Module?>)[] variants = [("BatchNorm", w => new BatchNorm1d(w)), ("LayerNorm", w => new LayerNorm(w)), ("none", _ => null)];
         foreach (var (name, norm) in variants)
         {
@@ -56,7 +56,7 @@ public static class LearningRates
             logger.LogInformation("{Run}: test accuracy {Accuracy:P2} after {Steps} steps", name, curve[^1].Accuracy, steps);
             chart.Add(new Series(name, curve.Select(c => (double)c.Step).ToList(), curve.Select(c => c.Accuracy).ToList(), Dashed: name == "none"));
         }
-        SvgLineChart.SaveFigure(Path.Combine(output, "exp6-bn-vs-ln.svg"), chart);
+        LineChart.SaveFigure(Path.Combine(output, "exp6-bn-vs-ln.svg"), chart);
     }
 
     private static (string, Func<int, Module?>)[] Variants() => [("with BN", w => new BatchNorm1d(w)), ("without BN", _ => null)];

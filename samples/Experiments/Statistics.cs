@@ -20,7 +20,7 @@ public static class Statistics
     {
         var csv = new MetricsWriter<InferenceRow>(Path.Combine(output, "exp4-inference-statistics.csv"));
         File.Delete(csv.Path);
-        var chart = new SvgLineChart { Title = "Test accuracy: running averages vs population statistics", XLabel = "batch size (log scale)", YLabel = "test accuracy", LogX = true };
+        var chart = new LineChart { Title = "Test accuracy: running averages vs population statistics", XLabel = "batch size (log scale)", YLabel = "test accuracy", LogX = true };
         int[] batchSizes = [4, 16, 64, 256];
         var population = new List<double>();
         foreach (float momentum in new[] { 0.01f, 0.1f, 0.5f })
@@ -43,14 +43,14 @@ public static class Statistics
             chart.Add(new Series($"running, momentum {momentum}", batchSizes.Select(b => (double)b).ToList(), running));
         }
         chart.Add(new Series("population (momentum 0.5 run)", batchSizes.Select(b => (double)b).ToList(), population.ToList(), Dashed: true));
-        SvgLineChart.SaveFigure(Path.Combine(output, "exp4-inference-statistics.svg"), chart);
+        LineChart.SaveFigure(Path.Combine(output, "exp4-inference-statistics.svg"), chart);
     }
 
     public static void RunSmallBatches(int steps, float lr, int seed, TensorDataset train, TensorDataset test, string output, ILogger logger)
     {
         var csv = new MetricsWriter<SmallBatchRow>(Path.Combine(output, "exp5-small-batches.csv"));
         File.Delete(csv.Path);
-        var chart = new SvgLineChart { Title = "Small batches: BatchNorm vs Batch Renormalization", XLabel = "batch size (log scale)", YLabel = "test accuracy", LogX = true };
+        var chart = new LineChart { Title = "Small batches: BatchNorm vs Batch Renormalization", XLabel = "batch size (log scale)", YLabel = "test accuracy", LogX = true };
         int[] batchSizes = [2, 4, 8, 32];
         (string, Func<int, Module?>)[] variants =
         [
@@ -72,6 +72,6 @@ public static class Statistics
             }
             chart.Add(new Series(name, batchSizes.Select(b => (double)b).ToList(), accuracy, Dashed: name == "BatchNorm"));
         }
-        SvgLineChart.SaveFigure(Path.Combine(output, "exp5-small-batches.svg"), chart);
+        LineChart.SaveFigure(Path.Combine(output, "exp5-small-batches.svg"), chart);
     }
 }

@@ -45,8 +45,15 @@ if (parsed.Errors.Count > 0)
 if (parsed.Action is not null)   // --help or --version: the root command has no action of its own
     return parsed.Invoke();
 
-using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+    // Colours only on an interactive terminal (the console logger already leaves them out when output is redirected).
+    if (!EpochProgress.Interactive) o.ColorBehavior = Microsoft.Extensions.Logging.Console.LoggerColorBehavior.Disabled;
+}));
 ILogger logger = loggerFactory.CreateLogger("MnistBatchNorm");
+MiniNetLogging.Logger = loggerFactory.CreateLogger("MiniNet");   // the library's warnings through the same console log
 Settings settings;
 try
 {
@@ -104,6 +111,7 @@ try
         Sequential net = run.Model == "cnn" ? Models.Cnn(run.BatchNorm) : Models.Dnn(run.Hidden, run.Activation, run.BatchNorm);
         logger.LogInformation("{Run}: {Parameters:N0} parameters, batch {Batch}, lr {Lr}, momentum {Momentum}",
             run.RunName, net.Parameters().Sum(p => p.Numel), run.BatchSize, run.Lr, run.Momentum);
+        Console.WriteLine(net.Summary([run.BatchSize, .. train.SampleShape]));
         List<EpochMetrics> history = new Trainer(run, logger).Train(net, train, test, metrics);
         runs.Add((run, history));
         FinishRun(net, run, train, test, logger, settings.Compare && !run.BatchNorm ? "model-no-bn.safetensors" : "model.safetensors");
@@ -116,7 +124,7 @@ catch (DivergedException e)
 }
 
 WriteCurves(Path.Combine(settings.OutputDirectory, "training-curves.svg"), runs);
-logger.LogInformation("Wrote metrics.csv, model.safetensors and training-curves.svg to {Output}", settings.OutputDirectory);
+logger.LogInformation("Wrote metrics.csv, model.safetensors and training-curves.svg (and .png) to {Output}", settings.OutputDirectory);
 return ExitCodes.Success;
 
 // Reports test accuracy with running and with population statistics, then saves the model with the chosen ones.
@@ -143,8 +151,8 @@ static void FinishRun(Sequential net, Settings run, TensorDataset train, TensorD
 
 static void WriteCurves(string path, List<(Settings Settings, List<EpochMetrics> History)> runs)
 {
-    var loss = new SvgLineChart { Title = "Loss", XLabel = "epoch", YLabel = "cross-entropy" };
-    var accuracy = new SvgLineChart { Title = "Accuracy", XLabel = "epoch", YLabel = "accuracy" };
+    var loss = new LineChart { Title = "Loss", XLabel = "epoch", YLabel = "cross-entropy", IntegerX = true };
+    var accuracy = new LineChart { Title = "Accuracy", XLabel = "epoch", YLabel = "accuracy", IntegerX = true };
     foreach (var (run, history) in runs)
     {
         double[] x = history.Select(h => (double)h.Epoch).ToArray();
@@ -153,7 +161,7 @@ static void WriteCurves(string path, List<(Settings Settings, List<EpochMetrics>
         accuracy.Add(new Series($"{run.RunName} train", x, history.Select(h => h.TrainAccuracy).ToArray()));
         accuracy.Add(new Series($"{run.RunName} test", x, history.Select(h => h.TestAccuracy).ToArray(), Dashed: true));
     }
-    SvgLineChart.SaveFigure(path, loss, accuracy);
+    LineChart.SaveFigure(path, loss, accuracy);
 }
 
 static int[] ParseHidden(string text)

@@ -5,14 +5,13 @@ using MiniNet.Data;
 using MiniNet.Layers;
 using MiniNet.Optim;
 using MiniNet.Samples;
-using Spectre.Console;
 
 namespace MnistBatchNorm;
 
 /// <summary>Thrown when the training loss stops being a finite number.</summary>
 public sealed class DivergedException(string message) : Exception(message);
 
-/// <summary>Trains one configuration, epoch by epoch, with a live progress bar and a log line per epoch.</summary>
+/// <summary>Trains one configuration, epoch by epoch, showing its progress (<see cref="EpochProgress"/>) and logging a line per epoch.</summary>
 public sealed class Trainer(Settings settings, ILogger logger)
 {
     /// <summary>Trains <paramref name="model"/> and returns one metrics row per epoch.</summary>
@@ -44,31 +43,26 @@ public sealed class Trainer(Settings settings, ILogger logger)
         long correct = 0, seen = 0;
         var clock = Stopwatch.StartNew();
         model.Train();
-        AnsiConsole.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
+        EpochProgress.Run($"{settings.RunName} epoch {epoch}", loader.BatchCount, report =>
+        {
+            foreach (var (x, y) in loader)
             {
-                ProgressTask task = context.AddTask($"{settings.RunName} epoch {epoch}", maxValue: loader.BatchCount);
-                foreach (var (x, y) in loader)
-                {
-                    using var step = TensorScope.Begin();   // this step's activations return to the pool at its end
-                    optimizer.ZeroGrad(setToNone: true);   // backward then writes the gradients without clearing them first
-                    Tensor logits = model.Forward(x);
-                    Tensor loss = logits.CrossEntropy(y);
-                    float value = loss.Item();
-                    if (!float.IsFinite(value))
-                        throw new DivergedException(
-                            $"{settings.RunName}: the training loss became {value} in epoch {epoch} after {seen} images; lower --lr (now {settings.Lr}).");
-                    loss.Backward();
-                    optimizer.Step();
-                    lossSum += value * (double)y.Length;
-                    correct += Evaluation.Correct(logits, y);
-                    seen += y.Length;
-                    task.Description = $"{settings.RunName} epoch {epoch}: loss {lossSum / seen:F4}, acc {(double)correct / seen:P1}, {seen / clock.Elapsed.TotalSeconds:N0} img/s";
-                    task.Increment(1);
-                }
-            });
+                using var step = TensorScope.Begin();   // this step's activations return to the pool at its end
+                optimizer.ZeroGrad(setToNone: true);   // backward then writes the gradients without clearing them first
+                Tensor logits = model.Forward(x);
+                Tensor loss = logits.CrossEntropy(y);
+                float value = loss.Item();
+                if (!float.IsFinite(value))
+                    throw new DivergedException(
+                        $"{settings.RunName}: the training loss became {value} in epoch {epoch} after {seen} images; lower --lr (now {settings.Lr}).");
+                loss.Backward();
+                optimizer.Step();
+                lossSum += value * (double)y.Length;
+                correct += Evaluation.Correct(logits, y);
+                seen += y.Length;
+                report($"{settings.RunName} epoch {epoch}: loss {lossSum / seen:F4}, acc {(double)correct / seen:P1}, {seen / clock.Elapsed.TotalSeconds:N0} img/s");
+            }
+        });
         return (lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds);
     }
 }

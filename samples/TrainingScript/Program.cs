@@ -33,4 +33,5 @@ for (int epoch = 1; epoch <= epochs; epoch++)
             correct += model.Forward(x).ArgMax(1).Zip(y).Count(p => p.First == p.Second);
     Console.WriteLine($"epoch {epoch}: test accuracy {correct / (double)test.Count:P2}");
 }
-model.Save("model.safetensors");
+Directory.CreateDirectory("runs");                                          // runs/ is git-ignored, like the main sample's output
+model.Save(Path.Combine("runs", "training-script.safetensors"));

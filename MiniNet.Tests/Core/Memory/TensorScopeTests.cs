@@ -128,3 +128,26 @@ public class TensorScopeTests
         Assert.That(outer.IsAlive, Is.False);
     }
 }
+
+[TestFixture]
+public class TensorScopeReleaseRuleTests
+{
+    [Test]
+    public void EveryOpOutput_IncludingAOneElementLoss_IsReleasedWithItsScope()
+    {
+        var w = new Parameter(Tensor.Randn([3, 4], seed: 1));
+        Tensor loss, sum, small;
+        using (TensorScope.Begin())
+        {
+            Tensor logits = Tensor.Randn([2, 4], seed: 2).Linear(w);
+            loss = logits.CrossEntropy([0, 2]);
+            sum = logits.Sum();
+            small = logits * 2f;
+            loss.Backward();
+        }
+        Assert.Throws<ObjectDisposedException>(() => loss.Item(), "a scalar loss read after its scope ended");
+        Assert.Throws<ObjectDisposedException>(() => sum.Item());
+        Assert.Throws<ObjectDisposedException>(() => small.ToArray(), "a six-element output, below the pooled sizes");
+        Assert.That(w.Grad!.ToArray(), Has.Length.EqualTo(12), "a leaf's gradient is not scoped");
+    }
+}
