@@ -3,17 +3,29 @@ namespace MiniNet;
 /// <summary>Shape arithmetic shared by ops: element counts, formatting, broadcasting, axis handling.</summary>
 public static class Shapes
 {
-    /// <summary>The number of elements of a shape (1 for rank 0).</summary>
+    /// <summary>The number of elements of a shape (1 for rank 0; 0 when any dimension is 0, however large the others).</summary>
+    /// <exception cref="ArgumentException">More elements than a tensor can hold; the message gives the whole shape.</exception>
     public static int Numel(ReadOnlySpan<int> shape)
     {
+        long n = ElementCount(shape);
+        if (n > Array.MaxLength)
+            throw new ArgumentException($"Shape {Format(shape)} has more elements than a tensor can hold ({Array.MaxLength}).", nameof(shape));
+        return (int)n;
+    }
+
+    /// <summary>The exact number of elements of a shape as a long (0 when any dimension is 0; long.MaxValue when the
+    /// product would overflow; negative dimensions count as 0), for checks before anything is allocated.</summary>
+    public static long ElementCount(ReadOnlySpan<int> shape)
+    {
+        foreach (int d in shape)
+            if (d <= 0) return 0;
         long n = 1;
         foreach (int d in shape)
         {
+            if (n > long.MaxValue / d) return long.MaxValue;
             n *= d;
-            if (n > Array.MaxLength)
-                throw new ArgumentException($"Shape {Format(shape)} has more elements than a tensor can hold.");
         }
-        return (int)n;
+        return n;
     }
 
     /// <summary>Formats a shape as PyTorch prints it: <c>(32, 784)</c>.</summary>
@@ -25,13 +37,15 @@ public static class Shapes
     /// <summary>True when both shapes have the same rank and sizes.</summary>
     public static bool Equal(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
 
-    /// <summary>Throws when a dimension is negative.</summary>
+    /// <summary>Throws when a dimension is negative or the shape holds more elements than a tensor can.</summary>
+    /// <exception cref="ArgumentException">The message names the op and the whole shape; the parameter is "shape".</exception>
     public static void Validate(ReadOnlySpan<int> shape, string op)
     {
         foreach (int d in shape)
             if (d < 0)
-                throw new ArgumentException($"{op}: shape {Format(shape)} has a negative dimension.");
-        Numel(shape);
+                throw new ArgumentException($"{op}: shape {Format(shape)} has a negative dimension.", "shape");
+        if (ElementCount(shape) > Array.MaxLength)
+            throw new ArgumentException($"{op}: shape {Format(shape)} has more elements than a tensor can hold ({Array.MaxLength}).", "shape");
     }
 
     /// <summary>Maps a possibly negative axis into [0, rank); throws naming the op otherwise.</summary>

@@ -5,7 +5,8 @@ using MathNet.Numerics.Distributions;
 namespace MiniNet;
 
 /// <summary>
-/// A dense float32 tensor: contiguous, row-major storage plus a shape. Images are (N, C, H, W).
+/// A dense tensor: contiguous, row-major storage plus a shape. Images are (N, C, H, W). Values are float32, the
+/// compute type; int64 and bool tensors (<see cref="DType"/>) hold indices, counts, labels and masks.
 /// </summary>
 /// <remarks>
 /// A tensor produced by an op while gradients are enabled remembers that op (its <see cref="Node"/>),
@@ -14,7 +15,8 @@ namespace MiniNet;
 /// </remarks>
 public partial class Tensor
 {
-    private float[]? _storage;         // null once released by a TensorScope
+    private float[]? _storage;         // float32 values; null for other dtypes, and once released by a TensorScope
+    private Array? _values;            // the long[] or bool[] of an Int64 or Bool tensor (Tensor.DTypes.cs)
     private readonly int[] _shape;
     private readonly Tensor? _base;     // the tensor whose storage a view shares
     private readonly bool _pooled;      // storage came from the BufferPool and goes back to it on release
@@ -32,10 +34,16 @@ public partial class Tensor
         _base = viewOf?._base ?? viewOf;
         _pooled = pooled;
         Numel = numel;
+        DType = DType.Float32;
     }
 
     /// <summary>Creates a tensor that shares the storage of <paramref name="other"/> (used by <see cref="Parameter"/>).</summary>
+    /// <exception cref="InvalidOperationException"><paramref name="other"/> is not float32.</exception>
     protected Tensor(Tensor other) : this(other.Storage, other._shape) { }
+
+    /// <summary>The type of the elements: <see cref="DType.Float32"/> (every op computes in it), <see cref="DType.Int64"/>
+    /// or <see cref="DType.Bool"/>.</summary>
+    public DType DType { get; }
 
     /// <summary>An op's output: uninitialised storage, from the pool and released with the scope when a
     /// <see cref="TensorScope"/> is active, from the garbage-collected heap otherwise.</summary>
@@ -75,6 +83,7 @@ public partial class Tensor
     {
         float[]? storage = _storage;
         _storage = null;
+        _values = null;
         return _pooled ? storage : null;
     }
 
@@ -89,7 +98,7 @@ public partial class Tensor
     }
 
     /// <summary>False once the tensor's <see cref="TensorScope"/> has ended (and it was not kept).</summary>
-    public bool IsAlive => _storage is not null;
+    public bool IsAlive => _storage is not null || _values is not null;
 
     /// <summary>The sizes of the dimensions, outermost first.</summary>
     public IReadOnlyList<int> Shape => _shape;
@@ -103,13 +112,20 @@ public partial class Tensor
     /// <summary>The number of elements (the product of the shape; 1 for a scalar of rank 0).</summary>
     public int Numel { get; }
 
-    /// <summary>The elements in row-major order. Writing to it changes the tensor in place, unseen by autograd.</summary>
+    /// <summary>The float32 elements in row-major order. Writing to it changes the tensor in place, unseen by autograd.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was released at the end of its <see cref="TensorScope"/>.</exception>
+    /// <exception cref="InvalidOperationException">The tensor is not float32 (see <see cref="Int64Data"/>, <see cref="BoolData"/>).</exception>
     public Span<float> Data => Storage.AsSpan(0, Numel);
 
     /// <summary>The backing array (at least <see cref="Numel"/> long); shared by views such as <see cref="Ops.Reshape"/>.</summary>
-    internal float[] Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
-        $"This tensor of shape {Shapes.Format(_shape)} was released when its TensorScope ended; call Keep() or Clone() inside the scope to use it afterwards.");
+    internal float[] Storage => _storage ?? throw Unavailable(DType.Float32);
+
+    /// <summary>The error for reading elements of <paramref name="wanted"/> type: released, or of another type.</summary>
+    private Exception Unavailable(DType wanted) => _storage is null && _values is null
+        ? new ObjectDisposedException(nameof(Tensor),
+            $"This tensor of shape {Shapes.Format(_shape)} was released when its TensorScope ended; call Keep() or Clone() inside the scope to use it afterwards.")
+        : new InvalidOperationException(
+            $"This tensor of shape {Shapes.Format(_shape)} holds {DType} values, not {wanted}; convert it with To(DType.{wanted}).");
 
     /// <summary>The size of dimension <paramref name="dim"/>; negative values count from the end.</summary>
     public int Size(int dim) => _shape[Shapes.NormalizeAxis(dim, Rank, "Size")];
@@ -212,19 +228,27 @@ public partial class Tensor
 
     // ---- Reading -------------------------------------------------------------------------
 
-    /// <summary>A copy of the elements in row-major order.</summary>
-    public float[] ToArray() => Data.ToArray();
+    /// <summary>A copy of the elements in row-major order, as float32 (int64 and bool values converted: true is 1; see
+    /// <see cref="ToInt64Array"/> and <see cref="ToBoolArray"/> for them as they are).</summary>
+    public float[] ToArray() => DType == DType.Float32 ? Data.ToArray() : To(DType.Float32).Data.ToArray();
 
-    /// <summary>The value of a one-element tensor.</summary>
+    /// <summary>The value of a one-element tensor, as a float (an int64 or bool value converted: 1 for true).</summary>
     /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>
     public float Item()
     {
         if (Numel != 1)
             throw new InvalidOperationException($"Item: tensor of shape {Shapes.Format(_shape)} has {Numel} elements, not one.");
-        return Storage[0];
+        return DType switch
+        {
+            DType.Int64 => Int64Data[0],
+            DType.Bool => BoolData[0] ? 1f : 0f,
+            _ => Storage[0],
+        };
     }
 
-    /// <summary>The element at the given indices (one per dimension, negative counting from the end).</summary>
+    /// <summary>The float32 element at the given indices (one per dimension, negative counting from the end).</summary>
+    /// <exception cref="ArgumentException">The number of indices differs from the rank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside its dimension.</exception>
     [System.Runtime.CompilerServices.IndexerName("At")]   // NOTE: the default name "Item" would clash with Item().
     public float this[params int[] indices]
     {
@@ -234,47 +258,67 @@ public partial class Tensor
 
     private int FlatIndex(int[] indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
         if (indices.Length != Rank)
-            throw new ArgumentException($"Indexer: tensor of shape {Shapes.Format(_shape)} needs {Rank} indices, got {indices.Length}.");
+            throw new ArgumentException($"Indexer: tensor of shape {Shapes.Format(_shape)} needs {Rank} indices, got {indices.Length}.", nameof(indices));
         int flat = 0;
         for (int d = 0; d < Rank; d++)
         {
             int i = indices[d] < 0 ? indices[d] + _shape[d] : indices[d];
             if ((uint)i >= (uint)_shape[d])
-                throw new IndexOutOfRangeException($"Indexer: index {indices[d]} is out of range for dimension {d} of size {_shape[d]}.");
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[d],
+                    $"Indexer: index {indices[d]} is out of range for dimension {d} of size {_shape[d]} (tensor of shape {Shapes.Format(_shape)}).");
             flat = flat * _shape[d] + i;
         }
         return flat;
     }
 
-    /// <summary>Shape, up to eight leading values, and the gradient status.</summary>
+    /// <summary>Shape, the type (when not float32), up to eight leading values, and the gradient status.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder("Tensor");
-        sb.Append(Shapes.Format(_shape)).Append(" [");
-        int shown = _storage is null ? 0 : Math.Min(Numel, 8);
+        sb.Append(Shapes.Format(_shape));
+        if (DType != DType.Float32) sb.Append(' ').Append(DType);
+        sb.Append(" [");
+        int shown = IsAlive ? Math.Min(Numel, 8) : 0;
         for (int i = 0; i < shown; i++)
         {
             if (i > 0) sb.Append(", ");
-            sb.Append(_storage![i].ToString("G5", CultureInfo.InvariantCulture));
+            sb.Append(DType switch
+            {
+                DType.Int64 => ((long[])_values!)[i].ToString(CultureInfo.InvariantCulture),
+                DType.Bool => ((bool[])_values!)[i] ? "true" : "false",
+                _ => _storage![i].ToString("G5", CultureInfo.InvariantCulture),
+            });
         }
-        if (_storage is null) sb.Append("released");
-        if (_storage is not null && Numel > shown) sb.Append(", …");
+        if (!IsAlive) sb.Append("released");
+        if (IsAlive && Numel > shown) sb.Append(", …");
         sb.Append(']');
         if (Node is not null) sb.Append(" grad_fn=").Append(Node.Name);
         else if (RequiresGrad) sb.Append(" requires_grad");
         return sb.ToString();
     }
 
-    /// <summary>A deep copy of the values as a new leaf (not part of any graph).</summary>
-    public Tensor Clone() => new(Data.ToArray(), (int[])_shape.Clone());
+    /// <summary>A deep copy of the values as a new leaf of the same type (not part of any graph).</summary>
+    public Tensor Clone() => DType switch
+    {
+        DType.Float32 => new(Data.ToArray(), (int[])_shape.Clone()),
+        _ => new Tensor(DType == DType.Int64 ? Int64Data.ToArray() : BoolData.ToArray(), DType, (int[])_shape.Clone()),
+    };
 
     /// <summary>Copies <paramref name="source"/>'s values into this tensor in place (shapes must have equal element counts).</summary>
+    /// <remarks>Values of another type are converted as <see cref="To"/> converts them.</remarks>
+    /// <exception cref="ArgumentException">The element counts differ, or a value cannot be converted.</exception>
     public void CopyFrom(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (source.Numel != Numel)
-            throw new ArgumentException($"CopyFrom: source of shape {Shapes.Format(source._shape)} does not fit tensor of shape {Shapes.Format(_shape)}.");
-        source.Data.CopyTo(Data);
+            throw new ArgumentException($"CopyFrom: source of shape {Shapes.Format(source._shape)} does not fit tensor of shape {Shapes.Format(_shape)}.", nameof(source));
+        switch (DType)
+        {
+            case DType.Float32: (source.DType == DType.Float32 ? source : source.To(DType.Float32)).Data.CopyTo(Data); break;
+            case DType.Int64: (source.DType == DType.Int64 ? source : source.To(DType.Int64)).Int64Data.CopyTo(Int64Data); break;
+            default: (source.DType == DType.Bool ? source : source.To(DType.Bool)).BoolData.CopyTo(BoolData); break;
+        }
     }
 }

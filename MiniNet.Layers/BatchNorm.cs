@@ -38,7 +38,7 @@ public abstract class BatchNorm : Module
         {
             RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
             RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Scalar(0f));
+            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(DType.Int64));   // int64, as PyTorch keeps it
         }
     }
 
@@ -69,7 +69,8 @@ public abstract class BatchNorm : Module
     /// <summary>Running (unbiased) variance (C), initialised to ones; null without running statistics.</summary>
     public Tensor? RunningVar { get; }
 
-    /// <summary>The number of training batches seen (a one-element tensor); null without running statistics.</summary>
+    /// <summary>The number of training batches seen: a rank-0 int64 tensor, saved as I64 (a float32 one from an older
+    /// checkpoint loads into it); null without running statistics.</summary>
     public Tensor? NumBatchesTracked { get; }
 
     /// <summary>True when <see cref="Forward"/> normalises with the batch's own statistics: in training mode, without
@@ -80,6 +81,7 @@ public abstract class BatchNorm : Module
     public bool UsesBatchStatistics => Training || !TrackRunningStats || _observers is { Count: > 0 };
 
     [NotCopied] private List<BatchStatisticsObserver>? _observers;
+    [NotCopied] private int _updating;   // 1 while a training-mode forward pass updates the state
 
     /// <summary>Registers <paramref name="observer"/>, called by each forward pass with the batch's per-channel mean,
     /// biased variance and count. While any observer is registered, the layer normalises with the batch's statistics
@@ -118,11 +120,23 @@ public abstract class BatchNorm : Module
         if (!UsesBatchStatistics) return op(x, Weight, Bias, RunningMean, RunningVar, training: false, 0.1f, Eps);
         if (!TrackRunningStats) return op(x, Weight, Bias, null, null, training: true, 0.1f, Eps);
 
-        float batches = NumBatchesTracked!.Data[0] + 1f;
-        float factor = Momentum ?? 1f / batches;
-        Tensor y = op(x, Weight, Bias, RunningMean, RunningVar, training: true, factor, Eps);
-        NumBatchesTracked.Data[0] = batches;   // only once the batch was accepted
-        return y;
+        // Training changes the layer's state, so it must not run on two threads at once (the updates would be lost).
+        if (Interlocked.Exchange(ref _updating, 1) == 1)
+            throw new InvalidOperationException(
+                $"{GetType().Name}({NumFeatures}): a training-mode forward pass is already running on another thread. Training a model is " +
+                "single-threaded (evaluation mode under NoGrad may run concurrently).");
+        try
+        {
+            long batches = NumBatchesTracked!.Int64Data[0] + 1;
+            float factor = Momentum ?? 1f / batches;
+            Tensor y = op(x, Weight, Bias, RunningMean, RunningVar, training: true, factor, Eps);
+            NumBatchesTracked.Int64Data[0] = batches;   // only once the batch was accepted
+            return y;
+        }
+        finally
+        {
+            Volatile.Write(ref _updating, 0);
+        }
     }
 
     /// <inheritdoc/>

@@ -27,7 +27,7 @@ public abstract class BatchRenorm : Module
         Bias = RegisterParameter("bias", Tensor.Zeros(numFeatures));
         RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
         RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
-        NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Scalar(0f));
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(DType.Int64));
     }
 
     /// <summary>Channels C.</summary>
@@ -60,7 +60,7 @@ public abstract class BatchRenorm : Module
     /// <summary>Running unbiased variance (C); σ = √(running_var + ε).</summary>
     public Tensor RunningVar { get; }
 
-    /// <summary>Training batches seen.</summary>
+    /// <summary>Training batches seen (a rank-0 int64 tensor).</summary>
     public Tensor NumBatchesTracked { get; }
 
     /// <summary>(r_max, d_max) in force for the next training batch.</summary>
@@ -116,7 +116,7 @@ public abstract class BatchRenorm : Module
             rm[c] = (1f - Momentum) * rm[c] + Momentum * mu[c];
             rv[c] = (1f - Momentum) * rv[c] + Momentum * v[c] * m / (m - 1f);
         }
-        NumBatchesTracked.Data[0] += 1f;
+        NumBatchesTracked.Int64Data[0]++;
     }
 
     private static Tensor Clip(Tensor t, float low, float high)

@@ -308,7 +308,9 @@ public abstract class Module
     /// <remarks>Everything is validated before anything is copied, so a failed load leaves the module unchanged.</remarks>
     /// <param name="strict">Require the keys to match exactly (no missing, no unexpected keys).</param>
     /// <returns>The missing and unexpected keys (both empty when strict succeeds).</returns>
-    /// <exception cref="ArgumentException">A shape differs, or (strict) keys are missing or unexpected; the message lists them.</exception>
+    /// <remarks>A value of another type converts as <see cref="StateDicts.CheckLoad"/> allows.</remarks>
+    /// <exception cref="ArgumentException">A shape differs, a value does not convert, or (strict) keys are missing or
+    /// unexpected; the message lists them.</exception>
     public LoadResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -318,15 +320,15 @@ public abstract class Module
         var problems = new List<string>();
         foreach (var (key, target) in own)
         {
-            if (state.TryGetValue(key, out Tensor? source) && !source.Shape.SequenceEqual(target.Shape))
-                problems.Add($"'{key}': checkpoint has shape {Shapes.Format(source.Shape)}, model has {Shapes.Format(target.Shape)}");
+            if (state.TryGetValue(key, out Tensor? source) && StateDicts.CheckLoad(key, source, target) is { } problem)
+                problems.Add(problem);
         }
         if (strict && missing.Count > 0) problems.Add("missing keys: " + string.Join(", ", missing));
         if (strict && unexpected.Count > 0) problems.Add("unexpected keys: " + string.Join(", ", unexpected));
         if (problems.Count > 0)
             throw new ArgumentException($"LoadStateDict into {GetType().Name}: " + string.Join("; ", problems) + ". Nothing was loaded.");
         foreach (var (key, target) in own)
-            if (state.TryGetValue(key, out Tensor? source)) source.Data.CopyTo(target.Data);
+            if (state.TryGetValue(key, out Tensor? source)) target.CopyFrom(source);   // converts an older F32 counter to int64
         return new LoadResult(missing, unexpected);
     }
 

@@ -113,18 +113,21 @@ public abstract class Optimizer
         foreach (var (key, target) in own)
         {
             if (!state.TryGetValue(key, out Tensor? source)) problems.Add($"missing '{key}'");
-            else if (!source.Shape.SequenceEqual(target.Shape))
-                problems.Add($"'{key}' has shape {Shapes.Format(source.Shape)}, expected {Shapes.Format(target.Shape)}");
+            else if (StateDicts.CheckLoad(key, source, target) is { } problem) problems.Add(problem);
         }
         foreach (string key in state.Keys)
             if (!own.ContainsKey(key)) problems.Add($"unexpected '{key}'");
+        foreach (var (key, _) in own)
+            if (key.StartsWith("param_groups.", StringComparison.Ordinal) && state.TryGetValue(key, out Tensor? rate) && rate.Numel == 1
+                && !(rate.Item() > 0f && float.IsFinite(rate.Item())))
+                problems.Add($"'{key}' is {rate.Item().ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a finite positive learning rate");
         if (problems.Count > 0 && SavedBy(state.Keys, own.Keys) is { } other)
             throw new ArgumentException(
                 $"{GetType().Name}.LoadStateDict: the state was saved by {other}, not by this {GetType().Name}; load it into the kind of " +
                 "optimizer that saved it, over the same parameters. Nothing was loaded.", nameof(state));
         if (problems.Count > 0)
             throw new ArgumentException($"{GetType().Name}.LoadStateDict: " + string.Join("; ", problems) + ". Nothing was loaded.", nameof(state));
-        foreach (var (key, target) in _state) state[key].Data.CopyTo(target.Data);
+        foreach (var (key, target) in _state) target.CopyFrom(state[key]);
         for (int i = 0; i < _groups.Count; i++)
         {
             _groups[i].Lr = state[$"param_groups.{i}.lr"].Item();

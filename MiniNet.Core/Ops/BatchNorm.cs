@@ -47,6 +47,17 @@ public static partial class Ops
         return (mean, variance, n * l);
     }
 
+    /// <summary>running = (1 − factor)·running + factor·batch, the variance unbiased by m/(m − 1), in double.</summary>
+    private static void UpdateRunning(Span<float> rm, Span<float> rv, double[] mu, double[] variance, float factor, int m)
+    {
+        double unbias = m / (m - 1.0);
+        for (int j = 0; j < rm.Length; j++)
+        {
+            rm[j] = (float)((1.0 - factor) * rm[j] + factor * mu[j]);
+            rv[j] = (float)((1.0 - factor) * rv[j] + factor * variance[j] * unbias);
+        }
+    }
+
     /// <summary>(N, C, L) of x (N, C, …), L the product of the trailing dimensions.</summary>
     private static (int N, int C, int L) ChannelLayout(Tensor x)
     {
@@ -77,10 +88,11 @@ public static partial class Ops
         var center = new float[c];
         var invStd = new float[c];
         var offset = new float[c];
+        double[]? mu = null, variance = null;
         if (training)
         {
-            var mu = new double[c];
-            var variance = new double[c];
+            mu = new double[c];
+            variance = new double[c];
             BatchNormKernels.Statistics(x.Storage, n, c, l, mu, variance);
             for (int j = 0; j < c; j++)
             {
@@ -88,16 +100,6 @@ public static partial class Ops
                 center[j] = (float)mu[j];
                 invStd[j] = (float)inv;
                 offset[j] = (float)(-(mu[j] - center[j]) * inv);
-            }
-            if (runningMean is not null)
-            {
-                Span<float> rm = runningMean.Data, rv = runningVar!.Data;
-                double unbias = m / (m - 1.0);
-                for (int j = 0; j < c; j++)
-                {
-                    rm[j] = (float)((1.0 - factor) * rm[j] + factor * mu[j]);
-                    rv[j] = (float)((1.0 - factor) * rv[j] + factor * variance[j] * unbias);
-                }
             }
         }
         else
@@ -118,6 +120,16 @@ public static partial class Ops
         }
         Tensor y = Tensor.Allocate(x.Dims);
         BatchNormKernels.Normalize(x.Storage, n, c, l, center, scale, shift, y.Storage, relu);
+        string opName = (training, relu) switch
+        {
+            (true, false) => "batch_norm", (false, false) => "batch_norm_eval", (true, true) => "batch_norm_relu", _ => "batch_norm_eval_relu",
+        };
+        if (training && runningMean is not null)
+        {
+            // A step that anomaly detection stops must leave the running statistics as they were: check first.
+            Autograd.CheckFinite(y, opName, "its output");
+            UpdateRunning(runningMean.Data, runningVar!.Data, mu!, variance!, factor, m);
+        }
         ReluGate? gate = relu ? new ReluGate(scale, shift) : null;   // dy passes where the normalised value was positive
 
         Tensor[] inputs = (weight, bias) switch
@@ -126,10 +138,6 @@ public static partial class Ops
             (not null, null) => [x, weight],
             (null, not null) => [x, bias],
             _ => [x, weight, bias],
-        };
-        string opName = (training, relu) switch
-        {
-            (true, false) => "batch_norm", (false, false) => "batch_norm_eval", (true, true) => "batch_norm_relu", _ => "batch_norm_eval_relu",
         };
         return Autograd.Record(y, opName, inputs, dy =>
         {

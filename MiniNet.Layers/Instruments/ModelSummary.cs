@@ -91,7 +91,7 @@ public sealed class ModelSummary
         // The forward pass must leave the model as it was: evaluation mode (no running statistic or num_batches_tracked
         // moves, dropout off), no graph, every buffer restored afterwards all the same (a custom layer may keep state).
         bool wasTraining = model.Training;
-        var saved = model.NamedBuffers().Select(b => (b.Buffer, Copy: b.Buffer.ToArray())).ToList();
+        var saved = model.NamedBuffers().Select(b => (b.Buffer, Copy: b.Buffer.Clone())).ToList();
         try
         {
             model.Eval();
@@ -101,7 +101,7 @@ public sealed class ModelSummary
         finally
         {
             foreach (IDisposable hook in hooks) hook.Dispose();
-            foreach (var (buffer, copy) in saved) copy.CopyTo(buffer.Data);
+            foreach (var (buffer, copy) in saved) buffer.CopyFrom(copy);
             model.Train(wasTraining);
         }
 

@@ -100,8 +100,10 @@ public class TensorTests
     public void Indexer_OutOfRange_Throws()
     {
         var t = Tensor.Zeros(2, 3);
-        Assert.Throws<IndexOutOfRangeException>(() => _ = t[2, 0]);
-        Assert.Throws<ArgumentException>(() => _ = t[1]);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ = t[2, 0]);
+        Assert.That(e!.ParamName, Is.EqualTo("indices"));
+        Assert.That(e.Message, Does.Contain("(2, 3)"));
+        Assert.That(Assert.Throws<ArgumentException>(() => _ = t[1])!.ParamName, Is.EqualTo("indices"));
         t[1, 1] = 5f;
         Assert.That(t.ToArray()[4], Is.EqualTo(5f));
     }
