@@ -9,7 +9,7 @@ public partial class Tensor
     {
         int numel = Shapes.Numel(shape);
         if (values.Length != numel)
-            throw new ArgumentException($"Tensor: {values.Length} values for shape {Shapes.Format(shape)}.");
+            throw new ArgumentException($"Tensor: {values.Length} values for shape {Shapes.Format(shape)}.", "shape");
         (_values, _shape, Numel, DType) = (values, shape, numel, dtype);
     }
 
@@ -97,7 +97,7 @@ public partial class Tensor
                         float v = source[i];
                         if (!float.IsFinite(v) || v >= 9.223372e18f || v < -9.223372e18f)
                             throw new ArgumentException(
-                                $"To(Int64): element {i} is {v.ToString(CultureInfo.InvariantCulture)}, which has no int64 value.");
+                                $"To(Int64): element {i} is {v.ToString(CultureInfo.InvariantCulture)}, which has no int64 value.", "dtype");
                         values[i] = (long)v;
                     }
                 }

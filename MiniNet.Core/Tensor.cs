@@ -28,7 +28,7 @@ public partial class Tensor
     {
         int numel = Shapes.Numel(shape);
         if (storage.Length < numel)
-            throw new ArgumentException($"Tensor: storage of {storage.Length} floats is too small for shape {Shapes.Format(shape)}.");
+            throw new ArgumentException($"Tensor: storage of {storage.Length} floats is too small for shape {Shapes.Format(shape)}.", nameof(shape));
         _storage = storage;
         _shape = shape;
         _base = viewOf?._base ?? viewOf;
@@ -136,14 +136,28 @@ public partial class Tensor
     /// <exception cref="ArgumentException">The shape's element count differs from the data length.</exception>
     public static Tensor FromArray(float[] data, params int[] shape)
     {
+        CheckData(data, shape, "FromArray");
+        return new Tensor((float[])data.Clone(), (int[])shape.Clone());
+    }
+
+    /// <summary>A tensor over <paramref name="data"/> itself, not a copy: writing to the array changes the tensor and the
+    /// other way round (PyTorch's <c>torch.from_numpy</c>). For data a program already holds, such as a batch it
+    /// assembles in its own array each step: no copy, no allocation beyond the small tensor object.</summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from the array's length.</exception>
+    public static Tensor Wrap(float[] data, params int[] shape)
+    {
+        CheckData(data, shape, "Wrap");
+        return new Tensor(data, (int[])shape.Clone());
+    }
+
+    private static void CheckData(float[] data, int[] shape, string op)
+    {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(shape);
-        Shapes.Validate(shape, "FromArray");
+        Shapes.Validate(shape, op);
         if (Shapes.Numel(shape) != data.Length)
             throw new ArgumentException(
-                $"FromArray: shape {Shapes.Format(shape)} holds {Shapes.Numel(shape)} elements but data has {data.Length}.",
-                nameof(shape));
-        return new Tensor((float[])data.Clone(), (int[])shape.Clone());
+                $"{op}: shape {Shapes.Format(shape)} holds {Shapes.Numel(shape)} elements but the data have {data.Length}.", nameof(shape));
     }
 
     /// <summary>A one-dimensional tensor holding a copy of <paramref name="data"/>.</summary>

@@ -14,7 +14,7 @@ public sealed class Normalization
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
         if (mean.Length != std.Length || mean.Length == 0)
-            throw new ArgumentException($"Normalization: {mean.Length} means and {std.Length} standard deviations.");
+            throw new ArgumentException($"Normalization: {mean.Length} means and {std.Length} standard deviations.", nameof(std));
         if (std.Any(s => !(s > 0f))) throw new ArgumentException("Normalization: every std must be positive.", nameof(std));
         (_mean, _std) = ((float[])mean.Clone(), (float[])std.Clone());
     }
@@ -57,7 +57,7 @@ public sealed class Normalization
         ArgumentNullException.ThrowIfNull(data);
         (int channels, int inner) = Layout(data.Features);
         if (channels != _mean.Length)
-            throw new ArgumentException($"Normalization: fitted on {_mean.Length} channels, data {Shapes.Format(data.Features.Shape)} has {channels}.");
+            throw new ArgumentException($"Normalization: fitted on {_mean.Length} channels, data {Shapes.Format(data.Features.Shape)} has {channels}.", nameof(data));
         Tensor result = data.Features.Clone();
         Span<float> x = result.Data;
         for (int offset = 0; offset < x.Length; offset += inner)
@@ -72,7 +72,7 @@ public sealed class Normalization
 
     private static (int Channels, int Inner) Layout(Tensor features)
     {
-        if (features.Rank < 2) throw new ArgumentException($"Normalization: features need shape (N, C, …), got {Shapes.Format(features.Shape)}.");
+        if (features.Rank < 2) throw new ArgumentException($"Normalization: features need shape (N, C, …), got {Shapes.Format(features.Shape)}.", nameof(features));
         return (features.Shape[1], Shapes.Numel(features.Shape.Skip(2).ToArray()));
     }
 }

@@ -145,7 +145,7 @@ public abstract class BatchNorm : Module
 
     /// <summary>The error for an input that does not fit: names the layer, the expected shape and the actual one.</summary>
     protected ArgumentException ShapeError(string expected, Tensor x) =>
-        new($"{GetType().Name}({NumFeatures}) expects input {expected}, got {Shapes.Format(x.Shape)}.");
+        new($"{GetType().Name}({NumFeatures}) expects input {expected}, got {Shapes.Format(x.Shape)}.", "x");
 }
 
 /// <summary>Batch normalization of (N, C) or (N, C, L) input, statistics per feature C over N (and L).</summary>

@@ -89,7 +89,7 @@ public abstract class BatchRenorm : Module
 
         int m = x.Numel / NumFeatures;
         if (m <= 1)
-            throw new ArgumentException($"{GetType().Name}: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"{GetType().Name}: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Shape)}.", nameof(x));
         Tensor mean = x.Mean(axes, keepDim: true);
         Tensor variance = x.Var(axes, unbiased: false, keepDim: true);
         Tensor std = (variance + Eps).Sqrt();
@@ -139,7 +139,7 @@ public sealed class BatchRenorm1d(int numFeatures, float rMax = 3f, float dMax =
     protected override (int[] Axes, int[] ChannelShape) Layout(Tensor x)
     {
         if (x.Rank is not (2 or 3) || x.Shape[1] != NumFeatures)
-            throw new ArgumentException($"BatchRenorm1d({NumFeatures}) expects input (N, {NumFeatures}) or (N, {NumFeatures}, L), got {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"BatchRenorm1d({NumFeatures}) expects input (N, {NumFeatures}) or (N, {NumFeatures}, L), got {Shapes.Format(x.Shape)}.", nameof(x));
         return x.Rank == 2 ? ([0], [1, NumFeatures]) : ([0, 2], [1, NumFeatures, 1]);
     }
 }
@@ -152,7 +152,7 @@ public sealed class BatchRenorm2d(int numFeatures, float rMax = 3f, float dMax =
     protected override (int[] Axes, int[] ChannelShape) Layout(Tensor x)
     {
         if (x.Rank != 4 || x.Shape[1] != NumFeatures)
-            throw new ArgumentException($"BatchRenorm2d({NumFeatures}) expects input (N, {NumFeatures}, H, W), got {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"BatchRenorm2d({NumFeatures}) expects input (N, {NumFeatures}, H, W), got {Shapes.Format(x.Shape)}.", nameof(x));
         return ([0, 2, 3], [1, NumFeatures, 1, 1]);
     }
 }

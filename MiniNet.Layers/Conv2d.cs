@@ -49,7 +49,7 @@ public sealed class Conv2d : Module
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 4 || x.Shape[1] != InChannels)
-            throw new ArgumentException($"Conv2d expects x of shape (N, {InChannels}, H, W), got {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"Conv2d expects x of shape (N, {InChannels}, H, W), got {Shapes.Format(x.Shape)}.", nameof(x));
         return x.Conv2d(Weight, Bias, Stride, Padding);
     }
 

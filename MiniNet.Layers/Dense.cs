@@ -35,7 +35,7 @@ public sealed class Dense : Module
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank < 1 || x.Shape[^1] != InFeatures)
-            throw new ArgumentException($"Dense expects x of shape (N, {InFeatures}), got {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"Dense expects x of shape (N, {InFeatures}), got {Shapes.Format(x.Shape)}.", nameof(x));
         return x.Linear(Weight, Bias);
     }
 

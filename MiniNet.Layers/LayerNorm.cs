@@ -49,7 +49,7 @@ public sealed class LayerNorm : Module
         ArgumentNullException.ThrowIfNull(x);
         int k = _normalizedShape.Length;
         if (x.Rank < k || !x.Shape.Skip(x.Rank - k).SequenceEqual(_normalizedShape))
-            throw new ArgumentException($"LayerNorm expects x of shape (…, {string.Join(", ", _normalizedShape)}), got {Shapes.Format(x.Shape)}.");
+            throw new ArgumentException($"LayerNorm expects x of shape (…, {string.Join(", ", _normalizedShape)}), got {Shapes.Format(x.Shape)}.", nameof(x));
         Tensor centered = x - x.Mean(_axes, keepDim: true);
         Tensor y = centered / (centered.Square().Mean(_axes, keepDim: true) + Eps).Sqrt();
         return Weight is null ? y : y * Weight + Bias!;

@@ -31,7 +31,11 @@ public sealed class NotRegisteredAttribute : Attribute;
 /// <summary>Base class of every layer and model: holds named parameters, buffers and child modules, registered
 /// explicitly in constructors, and a <see cref="Forward"/> built from ops (so no backward code is needed).</summary>
 /// <remarks>Names follow PyTorch: a state dict's keys are dotted paths such as <c>0.weight</c> or <c>1.running_mean</c>,
-/// listing each module's parameters, then its buffers, then its children's entries, in registration order.</remarks>
+/// listing each module's parameters, then its buffers, then its children's entries, in registration order.
+/// <para>Threads: inference may run on several threads at once (evaluation mode: the module path, the fused path under
+/// <see cref="Autograd.NoGrad"/>, a <see cref="FrozenSequential"/>), each call bitwise equal to the same call on one
+/// thread. Training a model is single-threaded: its forward pass changes state (BatchNorm's running statistics), and a
+/// BatchNorm refuses a training-mode pass while another thread's is inside it.</para></remarks>
 public abstract class Module
 {
     // Not readonly: Clone gives each copy lists of its own.
@@ -326,7 +330,7 @@ public abstract class Module
         if (strict && missing.Count > 0) problems.Add("missing keys: " + string.Join(", ", missing));
         if (strict && unexpected.Count > 0) problems.Add("unexpected keys: " + string.Join(", ", unexpected));
         if (problems.Count > 0)
-            throw new ArgumentException($"LoadStateDict into {GetType().Name}: " + string.Join("; ", problems) + ". Nothing was loaded.");
+            throw new ArgumentException($"LoadStateDict into {GetType().Name}: " + string.Join("; ", problems) + ". Nothing was loaded.", nameof(state));
         foreach (var (key, target) in own)
             if (state.TryGetValue(key, out Tensor? source)) target.CopyFrom(source);   // converts an older F32 counter to int64
         return new LoadResult(missing, unexpected);
@@ -439,7 +443,7 @@ public abstract class Module
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{path}: {e.Message}", e);
+            throw new ArgumentException($"{path}: {e.Message}", nameof(path), e);
         }
     }
 

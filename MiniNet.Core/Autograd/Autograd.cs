@@ -27,12 +27,22 @@ public static class Autograd
     /// <summary>Throws when anomaly detection is on and <paramref name="t"/> holds a NaN or an infinity.</summary>
     internal static void CheckFinite(Tensor t, string op, string what)
     {
-        if (!t_detectAnomaly || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(t.Data)) return;
-        ReadOnlySpan<float> data = t.Data;
+        if (t_detectAnomaly) CheckFinite(t.Data, t.Shape, op, "produced", what);
+    }
+
+    /// <summary>Throws when anomaly detection is on and one of an op's inputs holds a NaN or an infinity: for fused ops,
+    /// which compute several steps at once, so that a value an unfused chain would have caught in an intermediate
+    /// result (an infinity a sigmoid would squash, say) is caught at the op's entry.</summary>
+    internal static void CheckFiniteInput(ReadOnlySpan<float> data, IReadOnlyList<int> shape, string op, string what) =>
+        CheckFinite(data, shape, op, "was given", what);
+
+    private static void CheckFinite(ReadOnlySpan<float> data, IReadOnlyList<int> shape, string op, string verb, string what)
+    {
+        if (!t_detectAnomaly || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(data)) return;
         int i = 0;
         while (i < data.Length && float.IsFinite(data[i])) i++;
         throw new ArithmeticException(
-            $"Anomaly detection: '{op}' produced {data[i]} in {what} of shape {Shapes.Format(t.Shape)} (element {i}).");
+            $"Anomaly detection: '{op}' {verb} {data[i].ToString(System.Globalization.CultureInfo.InvariantCulture)} in {what} of shape {Shapes.Format(shape)} (element {i}).");
     }
 
     /// <summary>True when ops on this thread record a graph.</summary>

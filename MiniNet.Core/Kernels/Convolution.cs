@@ -10,10 +10,11 @@ namespace MiniNet.Kernels;
 // the columns of the forward pass: unfolding from the small, cached input is cheaper than writing a batch's columns
 // out to memory and reading them back.
 //
-// Threads: whole images per thread when there are at least as many images as threads (each thread sums its own part
-// of dW, and the parts are added in thread order); a smaller batch runs image by image with every thread inside each
-// product. Either way the result does not depend on thread scheduling. The packed kernels unfold straight into the
-// product's packed layout and reuse the weight packed once per call (or once for good, for a frozen layer).
+// Threads: forward, whole images per thread when there are at least as many images as threads, and a smaller batch
+// image by image with every thread inside each product. Backward, a fixed number of groups of images in parallel,
+// their parts of dW added in group order, so that neither thread scheduling nor the thread count changes dW. The
+// packed kernels unfold straight into the product's packed layout and reuse the weight packed once per call (or once
+// for good, for a frozen layer).
 // Reference twin: Kernels/Reference/ConvReference.cs.
 internal static class Convolution
 {
@@ -123,17 +124,21 @@ internal static class Convolution
         Debug.Assert(n > 0, "the op returns before taking gradient targets for an empty batch");
         if (!needW && !needX) return;
         int plane = g.Plane, rows = g.Rows, imageSize = g.ImageSize, columnSize = rows * plane;
-        var split = ImageSplit.For(n, (long)n * columnSize);
-        // Thread 0 adds into dW directly; the others sum into their own buffers, added in thread order below.
-        var partial = new float[]?[split.Threads];
-        for (int t = 1; t < split.Threads && needW; t++) partial[t] = BufferPool.Rent(o * rows);
+        // dW is summed in WeightGroups fixed groups of whole images, whatever the thread count: group 0 adds into dW
+        // directly, the others into their own buffers, added in group order below. The groups run in parallel (a batch
+        // of one image: its products use every thread).
+        int groups = Math.Min(n, WeightGroups);
+        bool threaded = Parallelism.ThreadsFor((long)n * columnSize) > 1;
+        bool groupsInParallel = threaded && groups > 1, productsInParallel = threaded && groups == 1;
+        var partial = new float[]?[groups];
+        for (int t = 1; t < groups && needW; t++) partial[t] = BufferPool.Rent(o * rows);
         Geometry geometry = g;
-        Parallelism.For(split.Threads, t =>
+        Action<int> group = t =>
         {
             float[]? unfolded = needW ? BufferPool.Rent(columnSize) : null;
             float[]? dcolumns = needX ? BufferPool.Rent(columnSize) : null;
             bool first = true;
-            for (int i = split.First(t); i < split.First(t + 1); i++)
+            for (int i = n * t / groups; i < n * (t + 1) / groups; i++)
             {
                 ReadOnlySpan<float> dyi = dy.AsSpan(i * o * plane, o * plane);   // (O, oH·oW)
                 if (needW)
@@ -143,14 +148,14 @@ internal static class Convolution
                     // dW += dY_i·cols_iᵀ : (O, oH·oW)·(oH·oW, R)
                     Span<float> target = t == 0 ? dw : partial[t];
                     Gemm.Multiply(false, true, o, rows, plane, dyi, plane, columns, plane, target, rows,
-                        accumulate: !first || (t == 0 && accumulateW), parallel: split.ProductsInParallel);
+                        accumulate: !first || (t == 0 && accumulateW), parallel: productsInParallel);
                     first = false;
                 }
                 if (needX)
                 {
                     // dcols = Wᵀ·dY_i : (R, O)·(O, oH·oW), folded back onto image i.
                     Gemm.Multiply(true, false, rows, plane, o, weight, rows, dyi, plane, dcolumns, plane,
-                        accumulate: false, parallel: split.ProductsInParallel);
+                        accumulate: false, parallel: productsInParallel);
                     Span<float> dxi = dx.AsSpan(i * imageSize, imageSize);
                     if (!accumulateX) dxi.Clear();
                     geometry.FoldAdd(dcolumns.AsSpan(0, columnSize), dxi);
@@ -158,18 +163,24 @@ internal static class Convolution
             }
             if (unfolded is not null) BufferPool.Return(unfolded);
             if (dcolumns is not null) BufferPool.Return(dcolumns);
-        });
+        };
+        if (groupsInParallel) Parallelism.For(groups, group);
+        else for (int t = 0; t < groups; t++) group(t);
         if (needW)
         {
             Span<float> sum = dw.AsSpan(0, o * rows);
-            for (int t = 1; t < split.Threads; t++)
+            for (int t = 1; t < groups; t++)
             {
-                // A thread with no images left its buffer unwritten.
-                if (split.First(t + 1) > split.First(t)) TensorPrimitives.Add(sum, partial[t].AsSpan(0, o * rows), sum);
+                TensorPrimitives.Add(sum, partial[t].AsSpan(0, o * rows), sum);   // every group holds at least one image
                 BufferPool.Return(partial[t]!);
             }
         }
     }
+
+    /// <summary>The groups of whole images whose weight gradients are summed apart and then added, in group order (fewer
+    /// for a smaller batch): fixed, so that dW does not depend on the thread count; even, so that two threads share
+    /// them equally. It bounds the backward pass to this many threads, and its buffers to this many copies of dW.</summary>
+    private const int WeightGroups = 4;
 
     // Per-thread buffers of the forward pass (pinned): the packed weight and an image's columns in packed form. A pinned
     // buffer is kept for the next call only up to RetainedFloats, so that one very large layer does not hold its buffers

@@ -26,7 +26,7 @@ internal static class Logistic
     /// <summary>y[i] = σ(x[i]) for every i; y may be x itself.</summary>
     public static void Apply(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (x.Length != y.Length) throw new ArgumentException($"Logistic.Apply: {x.Length} inputs but {y.Length} outputs.");
+        if (x.Length != y.Length) throw new ArgumentException($"Logistic.Apply: {x.Length} inputs but {y.Length} outputs.", nameof(y));
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int n = x.Length, i = 0;

@@ -71,18 +71,19 @@ public static partial class Ops
         bool training, float factor, float eps, bool relu)
     {
         var (n, c, l) = ChannelLayout(x);
-        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias"), (runningMean, "running_mean"), (runningVar, "running_var") })
+        foreach (var (t, name, parameter) in new[] { (weight, "weight", nameof(weight)), (bias, "bias", nameof(bias)),
+                     (runningMean, "running_mean", nameof(runningMean)), (runningVar, "running_var", nameof(runningVar)) })
             if (t is not null && (t.Rank != 1 || t.Dims[0] != c))
-                throw new ArgumentException($"BatchNorm: input {Shapes.Format(x.Dims)} has {c} channels but {name} has shape {Shapes.Format(t.Dims)}.");
+                throw new ArgumentException($"BatchNorm: input {Shapes.Format(x.Dims)} has {c} channels but {name} has shape {Shapes.Format(t.Dims)}.", parameter);
         if ((runningMean is null) != (runningVar is null))
-            throw new ArgumentException("BatchNorm: give both running_mean and running_var, or neither.");
+            throw new ArgumentException("BatchNorm: give both running_mean and running_var, or neither.", nameof(runningVar));
         if (!training && runningMean is null)
-            throw new ArgumentException("BatchNorm: evaluation without batch statistics needs running_mean and running_var.");
+            throw new ArgumentException("BatchNorm: evaluation without batch statistics needs running_mean and running_var.", nameof(runningMean));
         if (!(eps > 0f)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "BatchNorm: eps must be positive.");
         int m = n * l;
         if (training && m <= 1)
             throw new ArgumentException(
-                $"BatchNorm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Dims)}.");
+                $"BatchNorm: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Dims)}.", nameof(x));
 
         // x̂ = (x − center)·invStd + offset: center is μ in float, offset keeps μ's rounding error (see the kernels).
         var center = new float[c];

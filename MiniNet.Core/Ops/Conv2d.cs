@@ -57,6 +57,7 @@ public static partial class Ops
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Conv2d, BatchNorm and the activation.");
+        CheckAffineInputs("conv2d_affine", x, weight.Data, weight.Shape, bias, scale, shift);
         return ConvAffine(x, weight.Storage, weight.Dims[0], g, scale.ToArray(), FoldBias(bias, scale, shift), activation, null);
     }
 
@@ -77,6 +78,7 @@ public static partial class Ops
         if (Autograd.Enabled && x.RequiresGrad)
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");
+        CheckAffineInputs("conv2d_affine", x, weight.Values.Data, weight.Shape, bias, scale, shift);
         return ConvAffine(x, weight.Values.Storage, o, g, scale.ToArray(), FoldBias(bias, scale, shift), activation, weight.PackedA);
     }
 
@@ -86,6 +88,7 @@ public static partial class Ops
         int n = x.Dims[0];
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         Convolution.Forward(x.Storage, n, weight, o, g, y.Storage, scale, shift, activation, packed);
+        Autograd.CheckFinite(y, "conv2d_affine", "its output");
         return y;
     }
 
@@ -97,16 +100,16 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(weight);
         if (x.Rank != 4 || weight.Rank != 4)
             throw new ArgumentException(
-                $"{op}: expects input (N, C, H, W) and weight (O, C, kH, kW), got {Shapes.Format(x.Dims)} and {Shapes.Format(weight.Dims)}.");
+                $"{op}: expects input (N, C, H, W) and weight (O, C, kH, kW), got {Shapes.Format(x.Dims)} and {Shapes.Format(weight.Dims)}.", nameof(x));
         CheckConvWeight(op, weight, bias, stride, padding);
         int c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
         int kh = weight.Dims[2], kw = weight.Dims[3];
         if (weight.Dims[1] != c)
             throw new ArgumentException(
-                $"{op}: input {Shapes.Format(x.Dims)} has {c} channels but weight {Shapes.Format(weight.Dims)} expects {weight.Dims[1]}.");
+                $"{op}: input {Shapes.Format(x.Dims)} has {c} channels but weight {Shapes.Format(weight.Dims)} expects {weight.Dims[1]}.", nameof(weight));
         if (h + 2 * padding < kh || w + 2 * padding < kw)
             throw new ArgumentException(
-                $"{op}: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).");
+                $"{op}: kernel {kh}×{kw} is larger than the padded input {h + 2 * padding}×{w + 2 * padding} (input {Shapes.Format(x.Dims)}, padding {padding}).", nameof(x));
 
         return new Convolution.Geometry(c, h, w, kh, kw, stride, padding, (h + 2 * padding - kh) / stride + 1, (w + 2 * padding - kw) / stride + 1);
     }

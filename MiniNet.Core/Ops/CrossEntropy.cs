@@ -14,15 +14,15 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(labels);
         if (logits.Rank != 2)
-            throw new ArgumentException($"CrossEntropy: expects logits of shape (N, K), got {Shapes.Format(logits.Dims)}.");
+            throw new ArgumentException($"CrossEntropy: expects logits of shape (N, K), got {Shapes.Format(logits.Dims)}.", nameof(logits));
         int n = logits.Dims[0], k = logits.Dims[1];
         if (labels.Length != n)
-            throw new ArgumentException($"CrossEntropy: logits {Shapes.Format(logits.Dims)} need {n} labels, got {labels.Length}.");
+            throw new ArgumentException($"CrossEntropy: logits {Shapes.Format(logits.Dims)} need {n} labels, got {labels.Length}.", nameof(labels));
         if (n == 0)
-            throw new ArgumentException("CrossEntropy: the batch is empty (N = 0); the mean is undefined.");
+            throw new ArgumentException("CrossEntropy: the batch is empty (N = 0); the mean is undefined.", nameof(logits));
         for (int i = 0; i < n; i++)
             if ((uint)labels[i] >= (uint)k)
-                throw new ArgumentException($"CrossEntropy: label {labels[i]} at index {i} is outside [0, {k}) for logits {Shapes.Format(logits.Dims)}.");
+                throw new ArgumentException($"CrossEntropy: label {labels[i]} at index {i} is outside [0, {k}) for logits {Shapes.Format(logits.Dims)}.", nameof(labels));
 
         var probabilities = new float[n * k];
         double total = 0;

@@ -22,7 +22,7 @@ public static partial class Ops
     {
         if (x.Rank == 0) return x.Reshape(1);
         int s = Shapes.NormalizeAxis(startDim, x.Rank, "Flatten"), e = Shapes.NormalizeAxis(endDim, x.Rank, "Flatten");
-        if (s > e) throw new ArgumentException($"Flatten: startDim {startDim} comes after endDim {endDim} for shape {Shapes.Format(x.Dims)}.");
+        if (s > e) throw new ArgumentException($"Flatten: startDim {startDim} comes after endDim {endDim} for shape {Shapes.Format(x.Dims)}.", nameof(startDim));
         int merged = 1;
         for (int d = s; d <= e; d++) merged *= x.Dims[d];
         return x.Reshape([.. x.Dims[..s], merged, .. x.Dims[(e + 1)..]]);
@@ -34,13 +34,13 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(dims);
         if (dims.Length != x.Rank)
-            throw new ArgumentException($"Permute: {dims.Length} dims given for a tensor of shape {Shapes.Format(x.Dims)}.");
+            throw new ArgumentException($"Permute: {dims.Length} dims given for a tensor of shape {Shapes.Format(x.Dims)}.", nameof(dims));
         int[] perm = new int[dims.Length], inverse = new int[dims.Length];
         var seen = new bool[dims.Length];
         for (int i = 0; i < dims.Length; i++)
         {
             int d = Shapes.NormalizeAxis(dims[i], x.Rank, "Permute");
-            if (seen[d]) throw new ArgumentException($"Permute: ({string.Join(", ", dims)}) repeats dimension {d}.");
+            if (seen[d]) throw new ArgumentException($"Permute: ({string.Join(", ", dims)}) repeats dimension {d}.", nameof(dims));
             seen[d] = true;
             perm[i] = d;
             inverse[d] = i;
@@ -70,7 +70,7 @@ public static partial class Ops
     /// <summary>Transpose of a 2-D tensor. Composite.</summary>
     public static Tensor T(this Tensor x)
     {
-        if (x.Rank != 2) throw new ArgumentException($"T: expects a 2-D tensor, got shape {Shapes.Format(x.Dims)}.");
+        if (x.Rank != 2) throw new ArgumentException($"T: expects a 2-D tensor, got shape {Shapes.Format(x.Dims)}.", nameof(x));
         return x.Transpose(0, 1);
     }
 
@@ -91,21 +91,21 @@ public static partial class Ops
         {
             if (resolved[i] == -1)
             {
-                if (infer >= 0) throw new ArgumentException($"Reshape: shape {Shapes.Format(shape)} has more than one -1.");
+                if (infer >= 0) throw new ArgumentException($"Reshape: shape {Shapes.Format(shape)} has more than one -1.", nameof(shape));
                 infer = i;
             }
-            else if (resolved[i] < 0) throw new ArgumentException($"Reshape: shape {Shapes.Format(shape)} has a negative dimension.");
+            else if (resolved[i] < 0) throw new ArgumentException($"Reshape: shape {Shapes.Format(shape)} has a negative dimension.", nameof(shape));
             else known *= resolved[i];
         }
         if (infer >= 0)
         {
             if (known == 0 || x.Numel % known != 0)
-                throw new ArgumentException($"Reshape: cannot infer -1 in {Shapes.Format(shape)} for {x.Numel} elements of shape {Shapes.Format(x.Dims)}.");
+                throw new ArgumentException($"Reshape: cannot infer -1 in {Shapes.Format(shape)} for {x.Numel} elements of shape {Shapes.Format(x.Dims)}.", nameof(shape));
             resolved[infer] = (int)(x.Numel / known);
             known *= resolved[infer];
         }
         if (known != x.Numel)
-            throw new ArgumentException($"Reshape: shape {Shapes.Format(x.Dims)} ({x.Numel} elements) cannot become {Shapes.Format(shape)} ({known} elements).");
+            throw new ArgumentException($"Reshape: shape {Shapes.Format(x.Dims)} ({x.Numel} elements) cannot become {Shapes.Format(shape)} ({known} elements).", nameof(shape));
         return resolved;
     }
 }

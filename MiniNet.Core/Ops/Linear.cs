@@ -53,10 +53,10 @@ public static partial class Ops
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2)
-            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.", nameof(weight));
         int outF = weight.Dims[0], inF = weight.Dims[1];
         if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
-            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
         CheckScaleShift(op, outF, scale, shift, activation);
         return (outF, inF);
     }
@@ -66,7 +66,7 @@ public static partial class Ops
     internal static void CheckScaleShift(string op, int outputs, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, FusedActivation activation)
     {
         if (scale.Length != outputs || shift.Length != outputs)
-            throw new ArgumentException($"{op}: scale and shift need {outputs} values each (one per output), got {scale.Length} and {shift.Length}.");
+            throw new ArgumentException($"{op}: scale and shift need {outputs} values each (one per output), got {scale.Length} and {shift.Length}.", nameof(scale));
         if (!Enum.IsDefined(activation))
             throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{op}: unknown activation.");
     }
@@ -78,7 +78,7 @@ public static partial class Ops
     {
         if (scale.Length != shift.Length || (bias is not null && bias.Numel != shift.Length))
             throw new ArgumentException(
-                $"FoldBias: bias {(bias is null ? "null" : Shapes.Format(bias.Dims))}, {scale.Length} scales and {shift.Length} shifts differ in length.");
+                $"FoldBias: bias {(bias is null ? "null" : Shapes.Format(bias.Dims))}, {scale.Length} scales and {shift.Length} shifts differ in length.", nameof(shift));
         float[] folded = shift.ToArray();
         if (bias is not null)
         {
@@ -94,13 +94,13 @@ public static partial class Ops
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rank != 2)
-            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.");
+            throw new ArgumentException($"{op}: weight must be (out, in), got {Shapes.Format(weight.Dims)}.", nameof(weight));
         int outF = weight.Dims[0], inF = weight.Dims[1];
         if (x.Rank < 1 || x.Dims[^1] != inF)
             throw new ArgumentException(
-                $"{op}: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.");
+                $"{op}: expects x of shape (N, {inF}) for weight {Shapes.Format(weight.Dims)}, got {Shapes.Format(x.Dims)}.", nameof(x));
         if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != outF))
-            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.");
+            throw new ArgumentException($"{op}: bias must have shape ({outF}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
         return (outF, inF);
     }
 }
@@ -123,12 +123,27 @@ public static partial class Ops
             throw new InvalidOperationException(
                 "LinearAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Linear, BatchNorm and the activation.");
 
+        CheckAffineInputs("linear_affine", x, weight.Data, weight.Shape, bias, scale, shift);
         float[] folded = FoldBias(bias, scale, shift);
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
         Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,
             new GemmEpilogue(scale, folded, activation));
+        Autograd.CheckFinite(y, "linear_affine", "its output");
         return y;
+    }
+
+    /// <summary>Under anomaly detection, the inputs of a fused op (which records no graph and computes several steps at
+    /// once): each must be finite, so that the fused op fails where its unfused chain would have.</summary>
+    internal static void CheckAffineInputs(string op, Tensor x, ReadOnlySpan<float> weight, IReadOnlyList<int> weightShape, Tensor? bias,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
+    {
+        if (!Autograd.AnomalyDetection) return;
+        Autograd.CheckFiniteInput(x.Data, x.Shape, op, "its input");
+        Autograd.CheckFiniteInput(weight, weightShape, op, "its weight");
+        if (bias is not null) Autograd.CheckFiniteInput(bias.Data, bias.Shape, op, "its bias");
+        Autograd.CheckFiniteInput(scale, [scale.Length], op, "its scale");
+        Autograd.CheckFiniteInput(shift, [shift.Length], op, "its shift");
     }
 
     /// <summary><see cref="LinearAffine(Tensor, Tensor, Tensor?, ReadOnlySpan{float}, ReadOnlySpan{float}, FusedActivation)"/>
@@ -142,7 +157,8 @@ public static partial class Ops
         (int outF, _) = CheckPackedLinear("LinearAffine", x, weight);
         CheckBias("LinearAffine", outF, bias);
         CheckScaleShift("LinearAffine", outF, scale, shift, activation);
-        return PackedProduct(x, weight, new GemmEpilogue(scale, bias is null ? shift : FoldBias(bias, scale, shift), activation));
+        CheckAffineInputs("linear_affine", x, weight.Values.Data, weight.Shape, bias, scale, shift);
+        return PackedProduct(x, weight, new GemmEpilogue(scale, bias is null ? shift : FoldBias(bias, scale, shift), activation), "linear_affine");
     }
 
     private static void CheckBias(string op, int outputs, Tensor? bias)
@@ -158,7 +174,8 @@ public static partial class Ops
     public static Tensor Linear(this Tensor x, PackedWeight weight)
     {
         CheckPackedLinear("Linear", x, weight);
-        return PackedProduct(x, weight, default);
+        CheckAffineInputs("linear", x, weight.Values.Data, weight.Shape, null, default, default);
+        return PackedProduct(x, weight, default, "linear");
     }
 
     private static (int Out, int In) CheckPackedLinear(string op, Tensor x, PackedWeight weight)
@@ -176,12 +193,13 @@ public static partial class Ops
         return (outF, inF);
     }
 
-    private static Tensor PackedProduct(Tensor x, PackedWeight weight, GemmEpilogue epilogue)
+    private static Tensor PackedProduct(Tensor x, PackedWeight weight, GemmEpilogue epilogue, string op)
     {
         int outF = weight.Shape[0], inF = weight.Shape[1];
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
         Gemm.Multiply(false, rows, inF, x.Data, inF, weight.PackedB!, y.Data, outF, accumulate: false, epilogue);
+        Autograd.CheckFinite(y, op, "its output");
         return y;
     }
 }

@@ -14,13 +14,13 @@ public static partial class Ops
         int[] sa = a.Dims, sb = b.Dims;
         if (a.Rank is < 2 or > 3 || b.Rank is < 2 or > 3 || (a.Rank == 2 && b.Rank == 3))
             throw new ArgumentException(
-                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: expects (M, K) @ (K, N), (B, M, K) @ (B, K, N) or (B, M, K) @ (K, N).");
+                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: expects (M, K) @ (K, N), (B, M, K) @ (B, K, N) or (B, M, K) @ (K, N).", nameof(b));
         int k = sa[^1];
         if (sb[^2] != k)
             throw new ArgumentException(
-                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: inner dimensions {k} and {sb[^2]} differ");
+                $"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: inner dimensions {k} and {sb[^2]} differ", nameof(b));
         if (a.Rank == 3 && b.Rank == 3 && sa[0] != sb[0])
-            throw new ArgumentException($"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: batch sizes {sa[0]} and {sb[0]} differ.");
+            throw new ArgumentException($"MatMul: {Shapes.Format(sa)} @ {Shapes.Format(sb)}: batch sizes {sa[0]} and {sb[0]} differ.", nameof(b));
 
         int n = sb[^1];
         if (b.Rank == 2)

@@ -70,14 +70,14 @@ public static partial class Ops
         public static PoolGeometry Create(Tensor x, int kernel, int stride, int padding, string op)
         {
             ArgumentNullException.ThrowIfNull(x);
-            if (x.Rank != 4) throw new ArgumentException($"{op}: expects input (N, C, H, W), got {Shapes.Format(x.Dims)}.");
+            if (x.Rank != 4) throw new ArgumentException($"{op}: expects input (N, C, H, W), got {Shapes.Format(x.Dims)}.", nameof(x));
             if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"{op}: kernel must be at least 1.");
             if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
             if (padding < 0 || padding > kernel / 2)
                 throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be between 0 and kernel/2 = {kernel / 2}.");
             int h = x.Dims[2], w = x.Dims[3];
             if (h + 2 * padding < kernel || w + 2 * padding < kernel)
-                throw new ArgumentException($"{op}: kernel {kernel} is larger than the padded input {Shapes.Format(x.Dims)} (padding {padding}).");
+                throw new ArgumentException($"{op}: kernel {kernel} is larger than the padded input {Shapes.Format(x.Dims)} (padding {padding}).", nameof(kernel));
             return new PoolGeometry(x.Dims[0], x.Dims[1], h, w, kernel, stride, padding,
                 (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1);
         }

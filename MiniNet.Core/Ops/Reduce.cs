@@ -79,7 +79,7 @@ public static partial class Ops
         int a = Shapes.NormalizeAxis(axis, x.Rank, "Max");
         (int outer, int length, int inner) = Split(x.Dims, a);
         if (length == 0)
-            throw new ArgumentException($"Max: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.");
+            throw new ArgumentException($"Max: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.", nameof(axis));
         Tensor y = Tensor.Allocate(ReducedShape(x.Dims, a, keepDim));
         Span<float> values = y.Data;
         var indices = new int[outer * inner];
@@ -144,7 +144,7 @@ public static partial class Ops
         foreach (int axis in axes)
         {
             int a = Shapes.NormalizeAxis(axis, x.Rank, op);
-            if (reduced[a]) throw new ArgumentException($"{op}: axis {axis} appears twice in ({string.Join(", ", axes)}).");
+            if (reduced[a]) throw new ArgumentException($"{op}: axis {axis} appears twice in ({string.Join(", ", axes)}).", nameof(axes));
             reduced[a] = true;
         }
         return reduced;

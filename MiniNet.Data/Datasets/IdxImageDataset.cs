@@ -33,16 +33,16 @@ public static class IdxImageDataset
     /// <exception cref="InvalidDataException">Wrong ranks, a count mismatch, or a label outside the class list.</exception>
     public static TensorDataset Read(string imagesPath, string labelsPath, IReadOnlyList<string>? classes = null)
     {
-        IdxData images = IdxReader.Read(imagesPath), labels = IdxReader.Read(labelsPath);
-        if (images.Dimensions.Length != 3)
-            throw new InvalidDataException($"{imagesPath}: dimensions: expected (N, H, W) images, got ({string.Join(", ", images.Dimensions)}).");
+        // The pixels are decompressed and scaled straight into the tensor's array (no byte copy of the images, no clone).
+        IdxData labels = IdxReader.Read(labelsPath);
         if (labels.Dimensions.Length != 1)
             throw new InvalidDataException($"{labelsPath}: dimensions: expected (N) labels, got ({string.Join(", ", labels.Dimensions)}).");
-        int n = images.Dimensions[0], h = images.Dimensions[1], w = images.Dimensions[2];
+        (int[] dimensions, float[] pixels) = IdxReader.ReadScaled(imagesPath, 1f / 255f);
+        if (dimensions.Length != 3)
+            throw new InvalidDataException($"{imagesPath}: dimensions: expected (N, H, W) images, got ({string.Join(", ", dimensions)}).");
+        int n = dimensions[0], h = dimensions[1], w = dimensions[2];
         if (labels.Dimensions[0] != n)
             throw new InvalidDataException($"{labelsPath}: count: {labels.Dimensions[0]} labels for {n} images in {imagesPath}.");
-        var pixels = new float[images.Values.Length];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Values[i] * (1f / 255f);
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -50,7 +50,7 @@ public static class IdxImageDataset
             if (classes is not null && y[i] >= classes.Count)
                 throw new InvalidDataException($"{labelsPath}: label {i}: {y[i]} is not below the {classes.Count} classes.");
         }
-        return new TensorDataset(Tensor.FromArray(pixels, n, 1, h, w), y, classes);
+        return new TensorDataset(Tensor.Wrap(pixels, n, 1, h, w), y, classes);
     }
 
     /// <summary>The folders searched, in order, when no explicit directory is given.</summary>

@@ -23,20 +23,25 @@ public static class CsvDataset
     /// lacks is an error. Without it, labels that are all non-negative integers are used as they are; other values are
     /// class names found in this file, numbered in sorted order (numerically when they are all numbers, else ordinally)
     /// and listed in <see cref="TensorDataset.Classes"/>.</param>
-    /// <exception cref="InvalidDataException">A missing column, a row with the wrong number of fields, a non-numeric
-    /// feature, or a label not in <paramref name="classes"/>; the message names the file, the line and the column.</exception>
+    /// <exception cref="InvalidDataException">Not a regular file, a repeated or missing column, a row with the wrong number
+    /// of fields, a non-numeric feature, or a label not in <paramref name="classes"/>; the message names the file, the
+    /// line and the column.</exception>
     public static TensorDataset Load(string path, string labelColumn, IReadOnlyList<string>? featureColumns = null,
         IReadOnlyList<string>? classes = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(labelColumn);
-        if (!File.Exists(path)) throw new FileNotFoundException($"CSV: no file '{path}'.", path);
+        MiniNet.IO.RegularFile.Require(path, "CSV");
         var config = new CsvConfiguration(CultureInfo.InvariantCulture) { DetectColumnCountChanges = false, BadDataFound = null };
         using var reader = new StreamReader(path);
         using var csv = new CsvReader(reader, config);
         if (!csv.Read() || !csv.ReadHeader())
             throw new InvalidDataException($"{path}: line 1: the file is empty; a header row is expected.");
         string[] header = csv.HeaderRecord!;
+        for (int i = 0; i < header.Length; i++)
+            for (int j = i + 1; j < header.Length; j++)
+                if (header[i] == header[j])
+                    throw new InvalidDataException($"{path}: header: column '{header[i]}' appears twice (columns {i + 1} and {j + 1}); names must be unique.");
         int labelIndex = Array.IndexOf(header, labelColumn);
         if (labelIndex < 0)
             throw new InvalidDataException($"{path}: header: no column '{labelColumn}' (columns: {string.Join(", ", header)}).");

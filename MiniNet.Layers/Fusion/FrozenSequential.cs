@@ -63,6 +63,8 @@ public sealed class FrozenSequential : Module
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">A step's input has the wrong shape; the message names the step.</exception>
     /// <exception cref="InvalidOperationException">Gradient recording is on and x requires grad.</exception>
+    /// <exception cref="ArithmeticException">Under <see cref="Autograd.DetectAnomaly"/>, a step produced or was given a NaN
+    /// or an infinity; the message names the step and the model's modules it stands for.</exception>
     public override Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -79,10 +81,23 @@ public sealed class FrozenSequential : Module
             catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
             {
                 // A shape error from inside a step: say which step (steps count after folding, see Steps).
-                throw new ArgumentException($"FrozenSequential: step {i} ({_steps[i]}): {e.Message}", nameof(x), e);
+                throw new ArgumentException($"FrozenSequential: {StepName(i)}: {e.Message}", nameof(x), e);
+            }
+            catch (ArithmeticException e)
+            {
+                // Anomaly detection: the step that produced (or was given) a NaN or an infinity, and the model's modules it stands for.
+                throw new ArithmeticException($"FrozenSequential: {StepName(i)}: {e.Message}", e);
             }
         }
         return x;
+    }
+
+    /// <summary>"step i (the step) for modules a, b, c": steps count after folding (see <see cref="Steps"/>), the
+    /// modules are the original model's.</summary>
+    private string StepName(int i)
+    {
+        string[] modules = _plan.First(p => p.Step == i).Modules;
+        return $"step {i} ({_steps[i]}, for module{(modules.Length == 1 ? "" : "s")} {string.Join(", ", modules)})";
     }
 
     /// <inheritdoc/>

@@ -11,7 +11,7 @@ public sealed class MSELoss
         ArgumentNullException.ThrowIfNull(target);
         if (!prediction.Shape.SequenceEqual(target.Shape))
             throw new ArgumentException(
-                $"MSELoss: prediction {Shapes.Format(prediction.Shape)} and target {Shapes.Format(target.Shape)} differ in shape.");
+                $"MSELoss: prediction {Shapes.Format(prediction.Shape)} and target {Shapes.Format(target.Shape)} differ in shape.", nameof(target));
         return (prediction - target).Square().Mean();
     }
 }

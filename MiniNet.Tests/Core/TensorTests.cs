@@ -108,6 +108,21 @@ public class TensorTests
         Assert.That(t.ToArray()[4], Is.EqualTo(5f));
     }
 
+    /// <summary>A shape whose element count overflows is reported as given (not with a dimension shown as 0); a shape
+    /// with a zero dimension holds no elements however large the others are, and is a valid empty tensor.</summary>
+    [Test]
+    public void Shapes_OverflowIsReportedWhole_ZeroElementShapesAreValid()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Tensor.Zeros(65536, 32768, 2));
+        Assert.That(e!.Message, Does.Contain("(65536, 32768, 2)").And.Contain("more elements than a tensor can hold"));
+        Assert.That(e.ParamName, Is.EqualTo("shape"));
+        Tensor empty = Tensor.Zeros(int.MaxValue, 0);
+        Assert.That(empty.Shape, Is.EqualTo(new[] { int.MaxValue, 0 }));
+        Assert.That(empty.Numel, Is.EqualTo(0));
+        Assert.That(Tensor.Zeros(0, 5).Reshape(5, 0, 3).Shape, Is.EqualTo(new[] { 5, 0, 3 }));
+        Assert.That(Assert.Throws<ArgumentException>(() => Tensor.Zeros(-1))!.Message, Does.Contain("(-1)"));
+    }
+
     [Test]
     public void ToString_ShowsShapeAndLeadingValues()
     {

@@ -42,7 +42,8 @@ public class LayerTests
     public void Dense_WrongInputShape_ThrowsTheDocumentedMessage()
     {
         var ex = Assert.Throws<ArgumentException>(() => new Dense(784, 10).Forward(Tensor.Zeros(32, 28, 28)));
-        Assert.That(ex!.Message, Is.EqualTo("Dense expects x of shape (N, 784), got (32, 28, 28)."));
+        Assert.That(ex!.Message, Is.EqualTo("Dense expects x of shape (N, 784), got (32, 28, 28). (Parameter 'x')"));
+        Assert.That(ex.ParamName, Is.EqualTo("x"));
     }
 
     [Test]

@@ -10,7 +10,21 @@ public class DeterminismTests
 {
     /// <summary>A small BN-CNN trained for a few steps with every threaded kernel (GEMM, im2col, BatchNorm, pooling),
     /// shuffling with prefetch, and dropout; returns every state-dict value.</summary>
-    private static float[] Train(int seed)
+    private static float[] Train(int seed, int? threads = null)
+    {
+        int saved = Threads.MaxCount;
+        if (threads is { } count) Threads.MaxCount = count;
+        try
+        {
+            return TrainSteps(seed);
+        }
+        finally
+        {
+            Threads.MaxCount = saved;
+        }
+    }
+
+    private static float[] TrainSteps(int seed)
     {
         Rng.ManualSeed(seed);
         var model = new Sequential(
@@ -34,5 +48,16 @@ public class DeterminismTests
         float[] first = Train(3), second = Train(3);
         Assert.That(second, Is.EqualTo(first));
         Assert.That(Train(4), Is.Not.EqualTo(first), "a different seed gives different weights");
+    }
+
+    /// <summary>The weights do not depend on how many threads computed them: every reduction (the convolution's weight
+    /// gradient over images, split-k products, BatchNorm's sums) is cut by the shape, never by the thread count. Three
+    /// threads on a two-core machine still cut the work in three.</summary>
+    [Test]
+    public void Training_GivesBitwiseIdenticalWeights_OnAnyThreadCount()
+    {
+        float[] one = Train(5, threads: 1);
+        Assert.That(Train(5, threads: 2), Is.EqualTo(one), "two threads");
+        Assert.That(Train(5, threads: 3), Is.EqualTo(one), "three threads");
     }
 }

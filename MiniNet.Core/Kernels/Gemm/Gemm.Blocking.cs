@@ -30,6 +30,16 @@ internal static unsafe partial class Gemm
     /// a static split is faster, because sharing costs synchronisation on every k-block.</summary>
     private const long SharedThreshold = 1L << 28;
 
+    /// <summary>The slices of k a product is summed in (<see cref="Strategy.SplitK"/>), or 1 for none: 2 or 4 when k dwarfs
+    /// m and n (at least 8·max(m, n)), each slice at least 2·KC deep, the product large enough to be worth threads, and
+    /// not deep (<see cref="IsDeep"/>). A function of the shape only, so a product sums in the same order on one thread
+    /// as on many; an even count keeps two threads equally busy.</summary>
+    internal static int SplitKParts(int m, int n, int k, bool hasValues)
+    {
+        if (!hasValues || (long)k < 8L * Math.Max(m, n) || (long)m * n * k < ParallelThreshold || IsDeep(m, k)) return 1;
+        return k >= 2 * KC * 4 ? 4 : k >= 2 * KC * 2 ? 2 : 1;
+    }
+
     /// <summary>Products at most this wide with a transposed B (x·Wᵀ for a layer with few outputs) run as row dot products.</summary>
     private const int NarrowN = 16;
 

@@ -16,9 +16,10 @@ namespace MiniNet.Kernels;
 //   Gemm.Shared.cs      the threaded strategy for large products: one shared packed B, tasks from both ends
 //   PackedOperands.cs   operands packed once for many products (a frozen weight, a convolution's weight and columns)
 //
-// Every strategy sums each element of C in an order fixed by the product's shape, so results are bitwise
-// reproducible for a given thread count; products with packed operands are bitwise equal to products that pack
-// the same values themselves. Reference twin: Kernels/Reference/GemmReference.cs.
+// Every strategy sums each element of C in an order fixed by the product's shape alone, so results are bitwise the
+// same on any number of threads (the strategies that run on several threads split C, never an element's sum, except
+// a split of k, whose parts are fixed by the shape); products with packed operands are bitwise equal to products that
+// pack the same values themselves. Reference twin: Kernels/Reference/GemmReference.cs.
 internal static unsafe partial class Gemm
 {
     /// <summary>How a product is computed, chosen by <see cref="Choose"/> from its shape, operands and threads.</summary>
@@ -34,7 +35,8 @@ internal static unsafe partial class Gemm
         RowDots,
         /// <summary>Packed blocks on the calling thread (<see cref="Run"/>).</summary>
         SingleThread,
-        /// <summary>k dwarfs m and n (weight gradients): each thread sums a slice of k (<see cref="SplitK"/>).</summary>
+        /// <summary>k dwarfs m and n (weight gradients): k is cut into a fixed number of slices summed apart, then added
+        /// (<see cref="SplitK"/>).</summary>
         SplitK,
         /// <summary>Large and tall: one packed B shared by the threads, tasks from both ends (<see cref="Shared"/>).</summary>
         Shared,
@@ -50,10 +52,11 @@ internal static unsafe partial class Gemm
         if (m == 0 || n == 0) return Strategy.Empty;
         if (k == 0) return Strategy.NoDepth;
         if (!s_avx256) return Strategy.Scalar;
-        threads = ThreadsFor(m, n, k, threads);
         if (!transA && transB && n <= NarrowN && k >= 16 && s_avx512 && hasValues) return Strategy.RowDots;
-        if (threads == 1) return Strategy.SingleThread;
-        if ((long)k >= 8L * Math.Max(m, n) && k >= 2 * KC * threads && hasValues && !IsDeep(m, k)) return Strategy.SplitK;
+        // A split of k changes the order of each element's sum, so it is chosen from the shape alone, never from the
+        // thread count: one thread runs the same parts one after another.
+        if (SplitKParts(m, n, k, hasValues) > 1) return Strategy.SplitK;
+        if (ThreadsFor(m, n, k, threads) == 1) return Strategy.SingleThread;
         if (m >= 4 * MC && n <= NC && (long)m * n * k >= SharedThreshold) return Strategy.Shared;
         return Strategy.SplitStatic;
     }
@@ -161,7 +164,7 @@ internal static unsafe partial class Gemm
                 Run(p, 0, p.M, 0, p.N);
                 return;
             case Strategy.SplitK:
-                SplitK(p, threads);
+                SplitK(p, SplitKParts(p.M, p.N, p.K, hasValues: true), threads);
                 ApplyEpilogue(p.C.Values, p.C.Ld, p.M, p.N, 0, 0, p.C.Epilogue);   // after the parts are added
                 return;
             case Strategy.Shared:

@@ -57,7 +57,11 @@ public class GemmTests
     [TestCase(1400, 20, 9600, false, false)]   // B narrower than a panel: one partial panel (just over 2^28 multiply-adds)
     [TestCase(384, 2048, 400, false, true)]   // four row blocks: columns cut into chunks too
     [TestCase(500, 300, 700, false, false)]   // below it: the static split by rows
-    public void Multiply_SharedBetweenThreads_EqualsOneThreadBitwise_ForAnyThreadCount(int m, int n, int k, bool transA, bool transB)
+    [TestCase(16, 16, 200_000, false, false)]  // split k in four parts: the sums must not follow the thread count
+    [TestCase(64, 40, 5000, false, true)]      // split k in two parts
+    [TestCase(128, 1024, 1024, false, true)]   // the static split by columns
+    [TestCase(1000, 10, 300, false, true)]     // row dot products
+    public void Multiply_OnThreads_EqualsOneThreadBitwise_ForAnyThreadCount(int m, int n, int k, bool transA, bool transB)
     {
         int lda = transA ? m : k, ldb = transB ? k : n;
         float[] a = TestData.Array(m * k, 13), b = TestData.Array(k * n, 14), c0 = TestData.Array(m * n, 15);
@@ -225,14 +229,17 @@ public class GemmTests
     [TestCase(1024, 1024, 1024, false, false, true, "Shared")]       // large and tall
     [TestCase(1000, 1024, 784, false, true, true, "Shared")]         // the mlp's eval fc1
     [TestCase(64, 288, 12544, false, true, true, "SplitK")]          // a convolution's batch-wide weight gradient
+    [TestCase(16, 16, 200_000, false, false, true, "SplitK")]        // in four parts, on any thread count
+    [TestCase(32, 40, 784, false, false, true, "SingleThread")]      // too small a product to split
     [TestCase(64, 288, 12544, false, true, false, "SplitStatic")]    // ... not for panels-only operands
     public void Choose_PicksTheStrategyForTheShape(int m, int n, int k, bool transA, bool transB, bool hasValues, string strategy)
     {
         var expected = Enum.Parse<Gemm.Strategy>(strategy);
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) Assert.Ignore("The dispatch's AVX-512 thresholds.");
         Assert.That(Gemm.Choose(m, n, k, transA, transB, hasValues, threads: 2), Is.EqualTo(expected));
-        if (expected is not (Gemm.Strategy.Empty or Gemm.Strategy.NoDepth or Gemm.Strategy.RowDots))
-            Assert.That(Gemm.Choose(m, n, k, transA, transB, hasValues, threads: 1), Is.EqualTo(Gemm.Strategy.SingleThread), "one thread");
+        // The strategies that change the order of an element's sum follow the shape alone; the others take one thread.
+        bool shapeOnly = expected is Gemm.Strategy.Empty or Gemm.Strategy.NoDepth or Gemm.Strategy.RowDots or Gemm.Strategy.SplitK;
+        Assert.That(Gemm.Choose(m, n, k, transA, transB, hasValues, threads: 1), Is.EqualTo(shapeOnly ? expected : Gemm.Strategy.SingleThread), "one thread");
     }
 }
 

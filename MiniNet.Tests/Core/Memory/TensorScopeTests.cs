@@ -150,4 +150,73 @@ public class TensorScopeReleaseRuleTests
         Assert.Throws<ObjectDisposedException>(() => small.ToArray(), "a six-element output, below the pooled sizes");
         Assert.That(w.Grad!.ToArray(), Has.Length.EqualTo(12), "a leaf's gradient is not scoped");
     }
+
+    /// <summary>Runs <paramref name="body"/> on a thread of its own (its scopes, left open on purpose, die with it) with
+    /// MiniNet's logger capturing; returns the warnings.</summary>
+    private static List<string> WarningsOf(Action body)
+    {
+        var logger = new CapturingLogger();
+        var saved = MiniNetLogging.Logger;
+        MiniNetLogging.Logger = logger;
+        TensorScope.ResetWarnings();
+        try
+        {
+            Exception? error = null;
+            var thread = new Thread(() => { try { body(); } catch (Exception e) { error = e; } });
+            thread.Start();
+            thread.Join();
+            if (error is not null) throw error;
+        }
+        finally
+        {
+            MiniNetLogging.Logger = saved;
+            TensorScope.ResetWarnings();
+        }
+        return logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.Message).ToList();
+    }
+
+    [Test]
+    public void ScopeBegunEveryStepWithoutUsing_WarnsOnce()
+    {
+        Tensor x = TestData.Uniform([4, 8], 20);
+        List<string> warnings = WarningsOf(() =>
+        {
+            for (int step = 0; step < 200; step++)
+            {
+                TensorScope.Begin();   // the mistake: no using, never disposed
+                x.Relu();
+            }
+        });
+        Assert.That(warnings, Has.Count.EqualTo(1), "once, not once per step");
+        Assert.That(warnings[0], Does.Contain($"{TensorScope.SuspiciousDepth + 1} scopes are open").And.Contain("using var step = TensorScope.Begin();"));
+    }
+
+    [Test]
+    public void NestedScopes_AndScopesDisposedEachStep_DoNotWarn()
+    {
+        Tensor x = TestData.Uniform([4, 8], 21);
+        List<string> warnings = WarningsOf(() =>
+        {
+            for (int step = 0; step < 200; step++)
+            {
+                using var outer = TensorScope.Begin();
+                using var inner = TensorScope.Begin();
+                x.Relu();
+            }
+        });
+        Assert.That(warnings, Is.Empty);
+    }
+
+    [Test]
+    public void OneScopeSpanningManySteps_WarnsOnce()
+    {
+        Tensor x = Tensor.Zeros(1);
+        List<string> warnings = WarningsOf(() =>
+        {
+            using var everything = TensorScope.Begin();   // the mistake: one scope around the whole loop
+            for (int step = 0; step < TensorScope.SuspiciousCount + 10; step++) x.Relu();
+        });
+        Assert.That(warnings, Has.Count.EqualTo(1));
+        Assert.That(warnings[0], Does.Contain("one scope holds").And.Contain("Begin one per step"));
+    }
 }

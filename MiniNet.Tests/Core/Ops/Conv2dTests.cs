@@ -42,10 +42,13 @@ public class Conv2dTests
 
     [NonParallelizable]   // changes the global thread count for a moment
     [TestCase(1, 64)]   // one large image: its products use every thread
-    [TestCase(4, 32)]   // images split over threads, each thread summing its own part of dW
-    public void Conv2d_ThreadedPaths_MatchOneThread(int n, int hw)
+    [TestCase(3, 32)]   // three groups of one image for dW
+    [TestCase(4, 32)]   // images split over threads
+    [TestCase(7, 32)]   // four groups of unequal size
+    public void Conv2d_ThreadedPaths_EqualOneThreadBitwise(int n, int hw)
     {
-        // Large enough (8 channels, 3×3 "same") that the batch takes a threaded path.
+        // Large enough (8 channels, 3×3 "same") that the batch takes a threaded path. Every output and gradient is
+        // bitwise the same on any thread count (three threads on two cores still cut the work in three).
         const int c = 8, o = 5;
         Tensor x = TestData.Uniform([n, c, hw, hw], 11), w = TestData.Uniform([o, c, 3, 3], 12);
         Tensor upstream = TestData.Uniform([n, o, hw, hw], 13);
@@ -62,11 +65,14 @@ public class Conv2dTests
         int saved = Threads.MaxCount;
         try
         {
-            Threads.MaxCount = 1;
-            var single = Run();
-            TensorAssert.Close(threaded.Y, single.Y, atol: 1e-5f, what: "y");
-            TensorAssert.Close(threaded.Dx, single.Dx, atol: 1e-5f, what: "dx");
-            TensorAssert.Close(threaded.Dw, single.Dw, atol: 1e-3f, rtol: 1e-5f, what: "dW");
+            foreach (int threads in new[] { 1, 3 })
+            {
+                Threads.MaxCount = threads;
+                var other = Run();
+                Assert.That(other.Y, Is.EqualTo(threaded.Y), $"y, {threads} threads");
+                Assert.That(other.Dx, Is.EqualTo(threaded.Dx), $"dx, {threads} threads");
+                Assert.That(other.Dw, Is.EqualTo(threaded.Dw), $"dW, {threads} threads");
+            }
         }
         finally
         {

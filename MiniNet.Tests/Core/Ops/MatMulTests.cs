@@ -60,7 +60,9 @@ public class MatMulTests
     public void MatMul_InnerMismatch_ThrowsTheDocumentedMessage()
     {
         var ex = Assert.Throws<ArgumentException>(() => Tensor.Zeros(32, 784).MatMul(Tensor.Zeros(128, 10)));
-        Assert.That(ex!.Message, Is.EqualTo("MatMul: (32, 784) @ (128, 10): inner dimensions 784 and 128 differ"));
+        // The documented text, then .NET's suffix naming the argument.
+        Assert.That(ex!.Message, Is.EqualTo("MatMul: (32, 784) @ (128, 10): inner dimensions 784 and 128 differ (Parameter 'b')"));
+        Assert.That(ex.ParamName, Is.EqualTo("b"));
     }
 
     [Test]
