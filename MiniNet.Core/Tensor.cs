@@ -20,6 +20,7 @@ public partial class Tensor
     private readonly int[] _shape;
     private readonly Tensor? _base;     // the tensor whose storage a view shares
     private readonly bool _pooled;      // storage came from the BufferPool and goes back to it on release
+    private StorageLease? _lease;       // pooled storage of an unscoped tensor, returned once the tensor is unreachable
 
     /// <summary>Wraps <paramref name="storage"/> (not copied) as a tensor of the given shape.</summary>
     internal Tensor(float[] storage, int[] shape) : this(storage, shape, viewOf: null, pooled: false) { }
@@ -39,7 +40,13 @@ public partial class Tensor
 
     /// <summary>Creates a tensor that shares the storage of <paramref name="other"/> (used by <see cref="Parameter"/>).</summary>
     /// <exception cref="InvalidOperationException"><paramref name="other"/> is not float32.</exception>
-    protected Tensor(Tensor other) : this(other.Storage, other._shape) { }
+    protected Tensor(Tensor other) : this(other.ExposedStorage(), other._shape) { }
+
+    private float[] ExposedStorage()
+    {
+        Expose();   // the new tensor shares the array without keeping this one reachable
+        return Storage;
+    }
 
     /// <summary>The type of the elements: <see cref="DType.Float32"/> (every op computes in it), <see cref="DType.Int64"/>
     /// or <see cref="DType.Bool"/>.</summary>
@@ -51,11 +58,28 @@ public partial class Tensor
     {
         TensorScope? scope = TensorScope.Current;
         int numel = Shapes.Numel(shape);
-        if (scope is null) return new Tensor(GC.AllocateUninitializedArray<float>(numel), shape);
+        if (scope is null) return Leased(numel, shape);
         var t = new Tensor(BufferPool.Rent(numel), shape, viewOf: null, pooled: true);
         scope.Register(t);
         return t;
     }
+
+    /// <summary>A tensor outside any scope whose storage comes from the pool and goes back to it once nothing can reach
+    /// the tensor, its views or a span of its <see cref="Data"/> (see <see cref="StorageLease"/>); small ones take
+    /// ordinary arrays.</summary>
+    private static Tensor Leased(int numel, int[] shape)
+    {
+        if (numel < BufferPool.MinPooledLength) return new Tensor(GC.AllocateUninitializedArray<float>(numel), shape);
+        float[] storage = BufferPool.RentLeased(numel);
+        return new Tensor(storage, shape) { _lease = new StorageLease(storage) };
+    }
+
+    /// <summary>The tensor that owns this one's storage: itself, or the base of a view.</summary>
+    private Tensor Owner => _base ?? this;
+
+    /// <summary>Takes this tensor's storage out of recycling for good: its array may now be reached by something the
+    /// runtime cannot trace back to the tensor (a span handed out by <see cref="Data"/>, another tensor sharing it).</summary>
+    internal void Expose() => Owner._lease?.Expose();
 
     /// <summary>A view: the same storage under another shape (Reshape, Detach). Inside a scope it is released with it.</summary>
     internal static Tensor View(Tensor of, int[] shape)
@@ -115,7 +139,22 @@ public partial class Tensor
     /// <summary>The float32 elements in row-major order. Writing to it changes the tensor in place, unseen by autograd.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was released at the end of its <see cref="TensorScope"/>.</exception>
     /// <exception cref="InvalidOperationException">The tensor is not float32 (see <see cref="Int64Data"/>, <see cref="BoolData"/>).</exception>
-    public Span<float> Data => Storage.AsSpan(0, Numel);
+    /// <remarks>The storage of a tensor whose span has been handed out is never recycled: a span does not keep its
+    /// tensor reachable, so recycling could otherwise reuse memory the caller still reads.</remarks>
+    public Span<float> Data
+    {
+        get
+        {
+            Span<float> values = Storage.AsSpan(0, Numel);
+            Expose();
+            return values;
+        }
+    }
+
+    /// <summary>The elements, for MiniNet's own ops, which keep the tensor reachable for as long as they use the span
+    /// (an op passes its inputs to <see cref="Autograd.Record"/> after computing, and returns its output), so unlike
+    /// <see cref="Data"/> it leaves the storage recyclable.</summary>
+    internal Span<float> Values => Storage.AsSpan(0, Numel);
 
     /// <summary>The backing array (at least <see cref="Numel"/> long); shared by views such as <see cref="Ops.Reshape"/>.</summary>
     internal float[] Storage => _storage ?? throw Unavailable(DType.Float32);
@@ -137,7 +176,9 @@ public partial class Tensor
     public static Tensor FromArray(float[] data, params int[] shape)
     {
         CheckData(data, shape, "FromArray");
-        return new Tensor((float[])data.Clone(), (int[])shape.Clone());
+        Tensor t = Leased(data.Length, (int[])shape.Clone());
+        data.CopyTo(t.Storage, 0);
+        return t;
     }
 
     /// <summary>A tensor over <paramref name="data"/> itself, not a copy: writing to the array changes the tensor and the
@@ -148,6 +189,21 @@ public partial class Tensor
     {
         CheckData(data, shape, "Wrap");
         return new Tensor(data, (int[])shape.Clone());
+    }
+
+    /// <summary>A tensor over a copy of <paramref name="data"/> with the given shape: for a batch sliced out of an array
+    /// the program holds (<c>Tensor.FromSpan(images.AsSpan(start, count), shape)</c>) without an array of its own.</summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from the data length.</exception>
+    public static Tensor FromSpan(ReadOnlySpan<float> data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        Shapes.Validate(shape, "FromSpan");
+        if (Shapes.Numel(shape) != data.Length)
+            throw new ArgumentException(
+                $"FromSpan: shape {Shapes.Format(shape)} holds {Shapes.Numel(shape)} elements but the data have {data.Length}.", nameof(shape));
+        Tensor t = Leased(data.Length, (int[])shape.Clone());
+        data.CopyTo(t.Storage);
+        return t;
     }
 
     private static void CheckData(float[] data, int[] shape, string op)
@@ -244,7 +300,12 @@ public partial class Tensor
 
     /// <summary>A copy of the elements in row-major order, as float32 (int64 and bool values converted: true is 1; see
     /// <see cref="ToInt64Array"/> and <see cref="ToBoolArray"/> for them as they are).</summary>
-    public float[] ToArray() => DType == DType.Float32 ? Data.ToArray() : To(DType.Float32).Data.ToArray();
+    public float[] ToArray()
+    {
+        float[] values = DType == DType.Float32 ? Values.ToArray() : To(DType.Float32).Values.ToArray();
+        GC.KeepAlive(this);   // until the copy is made
+        return values;
+    }
 
     /// <summary>The value of a one-element tensor, as a float (an int64 or bool value converted: 1 for true).</summary>
     /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>
@@ -256,7 +317,7 @@ public partial class Tensor
         {
             DType.Int64 => Int64Data[0],
             DType.Bool => BoolData[0] ? 1f : 0f,
-            _ => Storage[0],
+            _ => Storage[0],   // one element: never pooled storage
         };
     }
 
@@ -266,8 +327,17 @@ public partial class Tensor
     [System.Runtime.CompilerServices.IndexerName("At")]   // NOTE: the default name "Item" would clash with Item().
     public float this[params int[] indices]
     {
-        get => Storage[FlatIndex(indices)];
-        set => Storage[FlatIndex(indices)] = value;
+        get
+        {
+            float value = Storage[FlatIndex(indices)];
+            GC.KeepAlive(this);   // until the value is read
+            return value;
+        }
+        set
+        {
+            Storage[FlatIndex(indices)] = value;
+            GC.KeepAlive(this);
+        }
     }
 
     private int FlatIndex(int[] indices)
@@ -316,7 +386,7 @@ public partial class Tensor
     /// <summary>A deep copy of the values as a new leaf of the same type (not part of any graph).</summary>
     public Tensor Clone() => DType switch
     {
-        DType.Float32 => new(Data.ToArray(), (int[])_shape.Clone()),
+        DType.Float32 => FromSpan(Values, _shape),
         _ => new Tensor(DType == DType.Int64 ? Int64Data.ToArray() : BoolData.ToArray(), DType, (int[])_shape.Clone()),
     };
 
@@ -330,7 +400,7 @@ public partial class Tensor
             throw new ArgumentException($"CopyFrom: source of shape {Shapes.Format(source._shape)} does not fit tensor of shape {Shapes.Format(_shape)}.", nameof(source));
         switch (DType)
         {
-            case DType.Float32: (source.DType == DType.Float32 ? source : source.To(DType.Float32)).Data.CopyTo(Data); break;
+            case DType.Float32: (source.DType == DType.Float32 ? source : source.To(DType.Float32)).Values.CopyTo(Values); GC.KeepAlive(source); GC.KeepAlive(this); break;
             case DType.Int64: (source.DType == DType.Int64 ? source : source.To(DType.Int64)).Int64Data.CopyTo(Int64Data); break;
             default: (source.DType == DType.Bool ? source : source.To(DType.Bool)).BoolData.CopyTo(BoolData); break;
         }

@@ -7,6 +7,8 @@ benchmarks/compare.sh. Prints a table and writes JSON (--json FILE).
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -14,6 +16,27 @@ import torch.nn as nn
 import torch.utils.mkldnn
 
 torch.set_num_threads(2)
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block, as MiniNet's benchmark writes it (a custom module there)."""
+
+    def __init__(self, inc, outc, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inc, outc, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(outc)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(outc, outc, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(outc)
+        self.project = stride != 1 or inc != outc
+        if self.project:
+            self.shortcut_conv = nn.Conv2d(inc, outc, 1, stride=stride, bias=False)
+            self.shortcut_bn = nn.BatchNorm2d(outc)
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        shortcut = self.shortcut_bn(self.shortcut_conv(x)) if self.project else x
+        return torch.relu(h + shortcut)
 
 
 def workloads():
@@ -31,6 +54,18 @@ def workloads():
             nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(3136, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 10))),
+        "resnet": (128, (3, 32, 32), lambda: nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+            BasicBlock(16, 16, 1), BasicBlock(16, 16, 1), BasicBlock(16, 16, 1),
+            BasicBlock(16, 32, 2), BasicBlock(32, 32, 1), BasicBlock(32, 32, 1),
+            BasicBlock(32, 64, 2), BasicBlock(64, 64, 1), BasicBlock(64, 64, 1),
+            nn.AvgPool2d(8), nn.Flatten(), nn.Linear(64, 10))),
+        "wide": (128, (3, 32, 32), lambda: nn.Sequential(
+            nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(128, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(256 * 8 * 8, 10))),
     }
 
 
@@ -84,12 +119,109 @@ def measure(step, seconds):
             return count / elapsed
 
 
+USER_LOOPS = ["loader", "array", "eval loader", "eval array"]
+EVAL_BATCH = 1000
+
+
+def memory_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def user_loop(name, loop, windows, window_seconds):
+    """One loop as a user writes it, in this process: batches from torch's DataLoader (shuffled) or sliced out of the
+    tensors the user holds; prints images/s and the memory the loop adds (peak resident set minus the resident set
+    just before the first step) as a JSON line, as MiniNet's benchmark does for its loops."""
+    batch, shape, build = workloads()[name]
+    evaluating = loop.startswith("eval ")
+    if evaluating:
+        batch = EVAL_BATCH
+    count = batch * 8
+    torch.manual_seed(0)
+    model = build()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    images, labels = torch.randn(count, *shape), torch.arange(count) % 10
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=batch, shuffle=True)
+    state = {"it": None, "next": 0}
+
+    def next_batch():
+        if "loader" in loop:
+            try:
+                return next(state["it"])
+            except (StopIteration, TypeError):
+                state["it"] = iter(loader)
+                return next(state["it"])
+        start = state["next"] * batch
+        state["next"] = (state["next"] + 1) % (count // batch)
+        return images[start:start + batch], labels[start:start + batch]
+
+    def step():
+        x, y = next_batch()
+        if evaluating:
+            with torch.no_grad():
+                model(x)
+            return
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    model.eval() if evaluating else model.train()
+    before = memory_kib("VmRSS")
+    measure(step, 1.0)
+    rate = statistics.median(measure(step, window_seconds) for _ in range(windows)) * batch
+    added = (memory_kib("VmHWM") - before) / 1024.0
+    print(json.dumps({"workload": name, "loop": loop, "batch": batch, "images_per_s": round(rate), "added_mib": round(added, 1)}))
+
+
+def user_loops(name, quick):
+    results = []
+    for loop in USER_LOOPS:
+        command = [sys.executable, __file__, "--user-loop", name, loop] + (["--quick"] if quick else [])
+        done = subprocess.run(command, capture_output=True, text=True)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or not lines:
+            print(f"  {name} {loop}: the child process failed ({done.stderr.strip().splitlines()[-1:]})")
+            continue
+        results.append(json.loads(lines[-1]))
+    return results
+
+
+def export_onnx(directory, only):
+    """The workloads' models in evaluation mode as ONNX (opset 17, a symbolic batch dimension), for ONNX Runtime to
+    run in MiniNet's benchmark: the inference bar beside PyTorch's eager and frozen paths."""
+    import os
+    os.makedirs(directory, exist_ok=True)
+    for name, (batch, shape, build) in workloads().items():
+        if name not in only:
+            continue
+        torch.manual_seed(0)
+        model = build().eval()
+        path = os.path.join(directory, f"{name}.onnx")
+        torch.onnx.export(model, torch.randn(batch, *shape), path, opset_version=17, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        print(f"wrote {path}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="fig1,mlp,cnn,gemm")
+    parser.add_argument("--only", default="fig1,mlp,cnn,resnet,wide,gemm")
     parser.add_argument("--json", default="pytorch-results.json")
+    parser.add_argument("--loops", action="store_true", help="also measure the loops users write, each in its own process")
+    parser.add_argument("--user-loop", nargs=2, metavar=("WORKLOAD", "LOOP"), help=argparse.SUPPRESS)
+    parser.add_argument("--export-onnx", metavar="DIR", help="write each workload's eval-mode model as DIR/<name>.onnx and exit")
     args = parser.parse_args()
+    if args.export_onnx:
+        export_onnx(args.export_onnx, args.only.split(","))
+        return
+    if args.user_loop:
+        windows, window_seconds = (3, 0.5) if args.quick else (7, 1.5)
+        user_loop(args.user_loop[0], args.user_loop[1], windows, window_seconds)
+        return
     only = args.only.split(",")
     windows, window_seconds = (3, 0.5) if args.quick else (7, 1.5)
     results = []
@@ -126,6 +258,10 @@ def main():
         if frozen_batch:   # some variant ran
             entry.update({"frozen_eval_images_per_s": round(frozen), "frozen_eval_batch": frozen_batch, "frozen_variant": frozen_name})
         results.append(entry)
+        if args.loops:
+            for loop in user_loops(name, args.quick):
+                print(f"  {loop['loop']:<20}{loop['images_per_s']:>12,} img/s  added {loop['added_mib']} MiB")
+                results.append(loop)
     if "gemm" in only:
         print(f"\n{'GEMM (M×K·K×N)':<28}{'GFLOP/s':>10}")
         # batch 1: one torch.mm; batch 64: the products MiniNet's convolution runs, one per image (torch.bmm, each

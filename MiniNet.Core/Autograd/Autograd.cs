@@ -27,7 +27,7 @@ public static class Autograd
     /// <summary>Throws when anomaly detection is on and <paramref name="t"/> holds a NaN or an infinity.</summary>
     internal static void CheckFinite(Tensor t, string op, string what)
     {
-        if (t_detectAnomaly) CheckFinite(t.Data, t.Shape, op, "produced", what);
+        if (t_detectAnomaly) CheckFinite(t.Values, t.Shape, op, "produced", what);
     }
 
     /// <summary>Throws when anomaly detection is on and one of an op's inputs holds a NaN or an infinity: for fused ops,

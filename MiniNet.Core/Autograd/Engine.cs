@@ -19,7 +19,7 @@ internal static class Engine
             if (!t.IsLeaf) t.Gradient.Defer();
             else t.Gradient.PrepareLeaf(t);
         }
-        root.Grad!.Data.Add(gradient.Data);
+        root.Grad!.Values.Add(gradient.Values);
         List<Tensor>?[]? readyAfter = LeavesReadyAfter(order);
         if (root.IsLeaf && root.Gradient.HasHooks) root.Gradient.RunHooks(root);
 
@@ -52,6 +52,7 @@ internal static class Engine
                     else t.Grad = null;
                 }
         }
+        if (!retainGraph) BufferPool.AfterBackward();   // the step's tensors are now garbage unless the caller holds them
     }
 
     /// <summary>For the leaves with post-accumulate hooks: the position in <paramref name="order"/> of the last node

@@ -31,7 +31,7 @@ internal struct GradientState
         {
             _pending = false;
             if (_grad is null) _grad = Tensor.Scratch(owner.Dims, zeroed: true);
-            else _grad.Data.Clear();
+            else _grad.Values.Clear();
         }
         return _grad;
     }
@@ -49,7 +49,7 @@ internal struct GradientState
     {
         if (!setToNone)
         {
-            Get(owner)?.Data.Clear();
+            Get(owner)?.Values.Clear();
             return;
         }
         if (_pending && _grad is null) return;   // an engine gradient never touched: nothing to keep

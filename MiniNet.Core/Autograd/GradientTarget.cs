@@ -21,7 +21,7 @@ public readonly ref struct GradientTarget
     public Tensor Tensor { get; }
 
     /// <summary>The gradient's elements.</summary>
-    public Span<float> Data => Tensor.Data;
+    public Span<float> Data => Tensor.Values;
 
     /// <summary>True: add into <see cref="Data"/>. False: <see cref="Data"/> is uninitialised; write every element.</summary>
     public bool Accumulate { get; }

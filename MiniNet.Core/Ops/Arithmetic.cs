@@ -13,8 +13,8 @@ public static partial class Ops
         Tensor y = Binary<AddRows>(a, b, "Add");
         return Autograd.Record(y, "add", [a, b], dy =>
         {
-            if (a.RequiresGrad) ReduceInto(a, dy.Data, y.Dims);
-            if (b.RequiresGrad) ReduceInto(b, dy.Data, y.Dims);
+            if (a.RequiresGrad) ReduceInto(a, dy.Values, y.Dims);
+            if (b.RequiresGrad) ReduceInto(b, dy.Values, y.Dims);
         });
     }
 
@@ -25,11 +25,11 @@ public static partial class Ops
         Tensor y = Binary<SubtractRows>(a, b, "Sub");
         return Autograd.Record(y, "sub", [a, b], dy =>
         {
-            if (a.RequiresGrad) ReduceInto(a, dy.Data, y.Dims);
+            if (a.RequiresGrad) ReduceInto(a, dy.Values, y.Dims);
             if (b.RequiresGrad)
             {
                 float[] negated = BufferPool.Rent(dy.Numel);
-                TensorPrimitives.Negate(dy.Data, negated.AsSpan(0, dy.Numel));
+                TensorPrimitives.Negate(dy.Values, negated.AsSpan(0, dy.Numel));
                 ReduceInto(b, negated.AsSpan(0, dy.Numel), y.Dims);
                 BufferPool.Return(negated);
             }
@@ -61,7 +61,7 @@ public static partial class Ops
             if (b.RequiresGrad)
             {
                 Tensor t = Binary<MultiplyRows>(dy, y, "Div", scratch: true);
-                TensorPrimitives.Negate(t.Data, t.Data);
+                TensorPrimitives.Negate(t.Values, t.Values);
                 ReduceProduct<DivideRows>(b, t, b, y.Dims);
                 t.ReturnScratch();
             }
@@ -72,10 +72,10 @@ public static partial class Ops
     public static Tensor Add(this Tensor x, float s)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Add(x.Data, s, y.Data);
+        TensorPrimitives.Add(x.Values, s, y.Values);
         return Autograd.Record(y, "add_scalar", [x], dy =>
         {
-            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Data);
+            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Values);
         });
     }
 
@@ -83,12 +83,12 @@ public static partial class Ops
     public static Tensor Mul(this Tensor x, float s)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Multiply(x.Data, s, y.Data);
+        TensorPrimitives.Multiply(x.Values, s, y.Values);
         return Autograd.Record(y, "mul_scalar", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.MultiplyAdd(dy.Data, s, dx, dx);
+            TensorPrimitives.MultiplyAdd(dy.Values, s, dx, dx);
         });
     }
 
@@ -103,13 +103,13 @@ public static partial class Ops
         if (Shapes.Equal(a.Dims, b.Dims))
         {
             Tensor same = scratch ? Tensor.Scratch(a.Dims, zeroed: false) : Tensor.Allocate(a.Dims);
-            TOp.Rows(a.Data, b.Data, same.Data);
+            TOp.Rows(a.Values, b.Values, same.Values);
             return same;
         }
         int[] shape = Shapes.Broadcast(a.Dims, b.Dims, op);
         Tensor y = scratch ? Tensor.Scratch(shape, zeroed: false) : Tensor.Allocate(shape);
-        Broadcasting.Binary<TOp>(a.Data, Shapes.BroadcastStrides(a.Dims, shape), b.Data,
-            Shapes.BroadcastStrides(b.Dims, shape), shape, y.Data);
+        Broadcasting.Binary<TOp>(a.Values, Shapes.BroadcastStrides(a.Dims, shape), b.Values,
+            Shapes.BroadcastStrides(b.Dims, shape), shape, y.Values);
         return y;
     }
 
@@ -117,7 +117,7 @@ public static partial class Ops
     private static void ReduceProduct<TOp>(Tensor input, Tensor dy, Tensor other, int[] gradShape) where TOp : IRowOp
     {
         Tensor product = Binary<TOp>(dy, other, "backward", scratch: true);
-        ReduceInto(input, product.Data, gradShape);
+        ReduceInto(input, product.Values, gradShape);
         product.ReturnScratch();
     }
 

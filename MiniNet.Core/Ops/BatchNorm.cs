@@ -105,8 +105,8 @@ public static partial class Ops
         }
         else
         {
-            runningMean!.Data.CopyTo(center);
-            ReadOnlySpan<float> rv = runningVar!.Data;
+            runningMean!.Values.CopyTo(center);
+            ReadOnlySpan<float> rv = runningVar!.Values;
             for (int j = 0; j < c; j++) invStd[j] = (float)(1.0 / Math.Sqrt(rv[j] + (double)eps));
         }
 
@@ -115,9 +115,9 @@ public static partial class Ops
         var shift = new float[c];
         for (int j = 0; j < c; j++)
         {
-            float gamma = weight is null ? 1f : weight.Data[j];
+            float gamma = weight is null ? 1f : weight.Values[j];
             scale[j] = gamma * invStd[j];
-            shift[j] = (bias is null ? 0f : bias.Data[j]) + gamma * offset[j];
+            shift[j] = (bias is null ? 0f : bias.Values[j]) + gamma * offset[j];
         }
         Tensor y = Tensor.Allocate(x.Dims);
         BatchNormKernels.Normalize(x.Storage, n, c, l, center, scale, shift, y.Storage, relu);
@@ -129,7 +129,7 @@ public static partial class Ops
         {
             // A step that anomaly detection stops must leave the running statistics as they were: check first.
             Autograd.CheckFinite(y, opName, "its output");
-            UpdateRunning(runningMean.Data, runningVar!.Data, mu!, variance!, factor, m);
+            UpdateRunning(runningMean.Values, runningVar!.Values, mu!, variance!, factor, m);
         }
         ReluGate? gate = relu ? new ReluGate(scale, shift) : null;   // dy passes where the normalised value was positive
 

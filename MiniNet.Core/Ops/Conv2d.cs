@@ -18,7 +18,7 @@ public static partial class Ops
         int n = x.Dims[0], o = weight.Dims[0];
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         Convolution.Forward(x.Storage, n, weight.Storage, o, g, y.Storage, null, null, FusedActivation.None);
-        if (bias is not null) Convolution.AddBias(y.Storage, n, o, g.Plane, bias.Data);
+        if (bias is not null) Convolution.AddBias(y.Storage, n, o, g.Plane, bias.Values);
 
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Autograd.Record(y, "conv2d", inputs, dy =>
@@ -57,7 +57,7 @@ public static partial class Ops
         if (Autograd.Enabled && (x.RequiresGrad || weight.RequiresGrad || bias is { RequiresGrad: true }))
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Conv2d, BatchNorm and the activation.");
-        CheckAffineInputs("conv2d_affine", x, weight.Data, weight.Shape, bias, scale, shift);
+        CheckAffineInputs("conv2d_affine", x, weight.Values, weight.Shape, bias, scale, shift);
         return ConvAffine(x, weight.Storage, weight.Dims[0], g, scale.ToArray(), FoldBias(bias, scale, shift), activation, null);
     }
 
@@ -78,7 +78,7 @@ public static partial class Ops
         if (Autograd.Enabled && x.RequiresGrad)
             throw new InvalidOperationException(
                 "Conv2dAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or on a tensor that does not require grad.");
-        CheckAffineInputs("conv2d_affine", x, weight.Values.Data, weight.Shape, bias, scale, shift);
+        CheckAffineInputs("conv2d_affine", x, weight.Values.Values, weight.Shape, bias, scale, shift);
         return ConvAffine(x, weight.Values.Storage, o, g, scale.ToArray(), FoldBias(bias, scale, shift), activation, weight.PackedA);
     }
 

@@ -26,7 +26,7 @@ public static partial class Ops
 
         var probabilities = new float[n * k];
         double total = 0;
-        ReadOnlySpan<float> x = logits.Data;
+        ReadOnlySpan<float> x = logits.Values;
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<float> row = x.Slice(i * k, k);
@@ -39,11 +39,11 @@ public static partial class Ops
             TensorPrimitives.Exp(p, p);                    // softmax, kept for backward
         }
         Tensor loss = Tensor.Allocate();   // an op output like any other: released with its TensorScope
-        loss.Data[0] = (float)(total / n);
+        loss.Values[0] = (float)(total / n);
         return Autograd.Record(loss, "cross_entropy", [logits], dy =>
         {
             if (!logits.RequiresGrad) return;
-            float scale = dy.Data[0] / n;
+            float scale = dy.Values[0] / n;
             Span<float> dx = Autograd.GradTarget(logits).ForAdding();
             TensorPrimitives.MultiplyAdd(probabilities, scale, dx, dx);
             for (int i = 0; i < n; i++) dx[i * k + labels[i]] -= scale;      // the one-hot term

@@ -17,12 +17,12 @@ public static partial class Ops
         float scale = p == 1f ? 0f : 1f / (1f - p);
         for (int i = 0; i < mask.Length; i++) mask[i] = generator.NextDouble() >= p ? scale : 0f;
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Multiply(x.Data, mask, y.Data);
+        TensorPrimitives.Multiply(x.Values, mask, y.Values);
         return Autograd.Record(y, "dropout", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.MultiplyAdd(dy.Data, mask, dx, dx);
+            TensorPrimitives.MultiplyAdd(dy.Values, mask, dx, dx);
         });
     }
 }

@@ -13,7 +13,7 @@ public static partial class Ops
         Tensor y = Tensor.View(x, resolved);
         return Autograd.Record(y, "reshape", [x], dy =>
         {
-            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Data);
+            if (x.RequiresGrad) Autograd.GradTarget(x).Add(dy.Values);
         });
     }
 
@@ -46,12 +46,12 @@ public static partial class Ops
             inverse[d] = i;
         }
         Tensor y = Tensor.Allocate(PermuteShape(x.Dims, perm));
-        Layout.Permute(x.Data, x.Dims, perm, y.Data);
+        Layout.Permute(x.Values, x.Dims, perm, y.Values);
         return Autograd.Record(y, "permute", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             float[] back = BufferPool.Rent(dy.Numel);
-            Layout.Permute(dy.Data, y.Dims, inverse, back);
+            Layout.Permute(dy.Values, y.Dims, inverse, back);
             Autograd.GradTarget(x).Add(back.AsSpan(0, dy.Numel));
             BufferPool.Return(back);
         });

@@ -15,11 +15,11 @@ public static partial class Ops
 
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
-        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false);
+        Gemm.Multiply(false, true, rows, outF, inF, x.Values, inF, weight.Values, inF, y.Values, outF, accumulate: false);
         if (bias is not null)
         {
-            Span<float> ys = y.Data;
-            for (int r = 0; r < rows; r++) TensorPrimitives.Add(ys.Slice(r * outF, outF), bias.Data, ys.Slice(r * outF, outF));
+            Span<float> ys = y.Values;
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(ys.Slice(r * outF, outF), bias.Values, ys.Slice(r * outF, outF));
         }
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Autograd.Record(y, "linear", inputs, dy =>
@@ -27,17 +27,17 @@ public static partial class Ops
             if (x.RequiresGrad)
             {
                 GradientTarget dx = Autograd.GradTarget(x);
-                Gemm.Multiply(false, false, rows, inF, outF, dy.Data, outF, weight.Data, inF, dx.Data, inF, dx.Accumulate);
+                Gemm.Multiply(false, false, rows, inF, outF, dy.Values, outF, weight.Values, inF, dx.Data, inF, dx.Accumulate);
             }
             if (weight.RequiresGrad)
             {
                 GradientTarget dw = Autograd.GradTarget(weight);
-                Gemm.Multiply(true, false, outF, inF, rows, dy.Data, outF, x.Data, inF, dw.Data, inF, dw.Accumulate);
+                Gemm.Multiply(true, false, outF, inF, rows, dy.Values, outF, x.Values, inF, dw.Data, inF, dw.Accumulate);
             }
             if (bias is { RequiresGrad: true })
             {
                 Span<float> db = Autograd.GradTarget(bias).ForAdding();
-                ReadOnlySpan<float> g = dy.Data;
+                ReadOnlySpan<float> g = dy.Values;
                 for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, g.Slice(r * outF, outF), db);
             }
         });
@@ -82,7 +82,7 @@ public static partial class Ops
         float[] folded = shift.ToArray();
         if (bias is not null)
         {
-            ReadOnlySpan<float> b = bias.Data;
+            ReadOnlySpan<float> b = bias.Values;
             for (int j = 0; j < folded.Length; j++) folded[j] = MathF.FusedMultiplyAdd(b[j], scale[j], folded[j]);
         }
         return folded;
@@ -123,11 +123,11 @@ public static partial class Ops
             throw new InvalidOperationException(
                 "LinearAffine is inference-only and records no graph: call it under Autograd.NoGrad(), or use Linear, BatchNorm and the activation.");
 
-        CheckAffineInputs("linear_affine", x, weight.Data, weight.Shape, bias, scale, shift);
+        CheckAffineInputs("linear_affine", x, weight.Values, weight.Shape, bias, scale, shift);
         float[] folded = FoldBias(bias, scale, shift);
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
-        Gemm.Multiply(false, true, rows, outF, inF, x.Data, inF, weight.Data, inF, y.Data, outF, accumulate: false,
+        Gemm.Multiply(false, true, rows, outF, inF, x.Values, inF, weight.Values, inF, y.Values, outF, accumulate: false,
             new GemmEpilogue(scale, folded, activation));
         Autograd.CheckFinite(y, "linear_affine", "its output");
         return y;
@@ -139,9 +139,9 @@ public static partial class Ops
         ReadOnlySpan<float> scale, ReadOnlySpan<float> shift)
     {
         if (!Autograd.AnomalyDetection) return;
-        Autograd.CheckFiniteInput(x.Data, x.Shape, op, "its input");
+        Autograd.CheckFiniteInput(x.Values, x.Shape, op, "its input");
         Autograd.CheckFiniteInput(weight, weightShape, op, "its weight");
-        if (bias is not null) Autograd.CheckFiniteInput(bias.Data, bias.Shape, op, "its bias");
+        if (bias is not null) Autograd.CheckFiniteInput(bias.Values, bias.Shape, op, "its bias");
         Autograd.CheckFiniteInput(scale, [scale.Length], op, "its scale");
         Autograd.CheckFiniteInput(shift, [shift.Length], op, "its shift");
     }
@@ -157,7 +157,7 @@ public static partial class Ops
         (int outF, _) = CheckPackedLinear("LinearAffine", x, weight);
         CheckBias("LinearAffine", outF, bias);
         CheckScaleShift("LinearAffine", outF, scale, shift, activation);
-        CheckAffineInputs("linear_affine", x, weight.Values.Data, weight.Shape, bias, scale, shift);
+        CheckAffineInputs("linear_affine", x, weight.Values.Values, weight.Shape, bias, scale, shift);
         return PackedProduct(x, weight, new GemmEpilogue(scale, bias is null ? shift : FoldBias(bias, scale, shift), activation), "linear_affine");
     }
 
@@ -174,7 +174,7 @@ public static partial class Ops
     public static Tensor Linear(this Tensor x, PackedWeight weight)
     {
         CheckPackedLinear("Linear", x, weight);
-        CheckAffineInputs("linear", x, weight.Values.Data, weight.Shape, null, default, default);
+        CheckAffineInputs("linear", x, weight.Values.Values, weight.Shape, null, default, default);
         return PackedProduct(x, weight, default, "linear");
     }
 
@@ -198,7 +198,7 @@ public static partial class Ops
         int outF = weight.Shape[0], inF = weight.Shape[1];
         int rows = inF == 0 ? Shapes.Numel(x.Dims[..^1]) : x.Numel / inF;
         Tensor y = Tensor.Allocate([.. x.Dims[..^1], outF]);
-        Gemm.Multiply(false, rows, inF, x.Data, inF, weight.PackedB!, y.Data, outF, accumulate: false, epilogue);
+        Gemm.Multiply(false, rows, inF, x.Values, inF, weight.PackedB!, y.Values, outF, accumulate: false, epilogue);
         Autograd.CheckFinite(y, op, "its output");
         return y;
     }

@@ -29,11 +29,11 @@ public static partial class Ops
             int m = a.Numel / Math.Max(k, 1);
             if (k == 0) m = a.Rank == 3 ? sa[0] * sa[1] : sa[0];
             Tensor y = Tensor.Allocate([.. sa[..^1], n]);
-            Gemm.Multiply(false, false, m, n, k, a.Data, k, b.Data, n, y.Data, n, accumulate: false);
+            Gemm.Multiply(false, false, m, n, k, a.Values, k, b.Values, n, y.Values, n, accumulate: false);
             return Autograd.Record(y, "matmul", [a, b], dy =>
             {
-                if (a.RequiresGrad) Gemm.Multiply(false, true, m, k, n, dy.Data, n, b.Data, n, Autograd.GradTarget(a).ForAdding(), k, accumulate: true);   // dA += dY·Bᵀ
-                if (b.RequiresGrad) Gemm.Multiply(true, false, k, n, m, a.Data, k, dy.Data, n, Autograd.GradTarget(b).ForAdding(), n, accumulate: true);   // dB += Aᵀ·dY
+                if (a.RequiresGrad) Gemm.Multiply(false, true, m, k, n, dy.Values, n, b.Values, n, Autograd.GradTarget(a).ForAdding(), k, accumulate: true);   // dA += dY·Bᵀ
+                if (b.RequiresGrad) Gemm.Multiply(true, false, k, n, m, a.Values, k, dy.Values, n, Autograd.GradTarget(b).ForAdding(), n, accumulate: true);   // dB += Aᵀ·dY
             });
         }
 

@@ -22,7 +22,7 @@ public sealed class PackedWeight
         if (weight.Rank != 2)
             throw new ArgumentException($"PackedWeight.ForLinear: weight must be (out, in), got {Shapes.Format(weight.Dims)}.", nameof(weight));
         int outF = weight.Dims[0], inF = weight.Dims[1];
-        PackedB packed = Gemm.Pack(transB: true, inF, outF, weight.Data, inF);
+        PackedB packed = Gemm.Pack(transB: true, inF, outF, weight.Values, inF);
         return new PackedWeight(Layout.Linear, new Tensor(packed.Values!, [outF, inF]), packed, null);
     }
 
@@ -35,7 +35,7 @@ public sealed class PackedWeight
             throw new ArgumentException($"PackedWeight.ForConv2d: weight must be (O, C, kH, kW), got {Shapes.Format(weight.Dims)}.", nameof(weight));
         Tensor copy = weight.Clone();
         int o = copy.Dims[0];
-        return new PackedWeight(Layout.Conv2d, copy, null, Convolution.PackWeight(copy.Data, o, o == 0 ? 0 : copy.Numel / o));
+        return new PackedWeight(Layout.Conv2d, copy, null, Convolution.PackWeight(copy.Values, o, o == 0 ? 0 : copy.Numel / o));
     }
 
     /// <summary>The weight's shape: (out, in) or (O, C, kH, kW).</summary>

@@ -9,12 +9,12 @@ public static partial class Ops
     public static Tensor Sum(this Tensor x)
     {
         Tensor y = Tensor.Allocate();   // an op output like any other: released with its TensorScope
-        y.Data[0] = TensorPrimitives.Sum(x.Data);
+        y.Values[0] = TensorPrimitives.Sum(x.Values);
         return Autograd.Record(y, "sum", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.Add(dx, dy.Data[0], dx);
+            TensorPrimitives.Add(dx, dy.Values[0], dx);
         });
     }
 
@@ -35,11 +35,11 @@ public static partial class Ops
         }
         int[] keptStrides = Shapes.BroadcastStrides(kept, x.Dims);
         Tensor y = Tensor.Allocate(keepDim ? kept : dropped.ToArray());
-        y.Data.Clear();
-        Broadcasting.SumTo(x.Data, x.Dims, keptStrides, y.Data);
+        y.Values.Clear();
+        Broadcasting.SumTo(x.Values, x.Dims, keptStrides, y.Values);
         return Autograd.Record(y, "sum", [x], dy =>
         {
-            if (x.RequiresGrad) Broadcasting.AddBroadcast(dy.Data, keptStrides, x.Dims, Autograd.GradTarget(x).ForAdding());
+            if (x.RequiresGrad) Broadcasting.AddBroadcast(dy.Values, keptStrides, x.Dims, Autograd.GradTarget(x).ForAdding());
         });
     }
 
@@ -81,9 +81,9 @@ public static partial class Ops
         if (length == 0)
             throw new ArgumentException($"Max: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.", nameof(axis));
         Tensor y = Tensor.Allocate(ReducedShape(x.Dims, a, keepDim));
-        Span<float> values = y.Data;
+        Span<float> values = y.Values;
         var indices = new int[outer * inner];
-        ReadOnlySpan<float> src = x.Data;
+        ReadOnlySpan<float> src = x.Values;
         for (int o = 0; o < outer; o++)
         {
             for (int i = 0; i < inner; i++)
@@ -103,7 +103,7 @@ public static partial class Ops
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            ReadOnlySpan<float> g = dy.Data;
+            ReadOnlySpan<float> g = dy.Values;
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
                     dx[o * length * inner + indices[o * inner + i] * inner + i] += g[o * inner + i];

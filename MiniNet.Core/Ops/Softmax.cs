@@ -9,7 +9,7 @@ public static partial class Ops
     {
         (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "Softmax"));
         Tensor y = Tensor.Allocate(x.Dims);
-        ForEachLine(x.Data, y.Data, outer, length, inner, static (line, dst) =>
+        ForEachLine(x.Values, y.Values, outer, length, inner, static (line, dst) =>
         {
             float max = TensorPrimitives.Max(line);
             TensorPrimitives.Subtract(line, max, dst);
@@ -21,7 +21,7 @@ public static partial class Ops
             if (!x.RequiresGrad) return;
             // dx = y ⊙ (dy − Σ dy·y)
             float[] lines = BufferPool.Rent(x.Numel);
-            ForEachLine2(y.Data, dy.Data, lines, outer, length, inner, static (yl, gl, dst) =>
+            ForEachLine2(y.Values, dy.Values, lines, outer, length, inner, static (yl, gl, dst) =>
             {
                 float dot = TensorPrimitives.Dot(yl, gl);
                 TensorPrimitives.Subtract(gl, dot, dst);
@@ -37,7 +37,7 @@ public static partial class Ops
     {
         (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "LogSoftmax"));
         Tensor y = Tensor.Allocate(x.Dims);
-        ForEachLine(x.Data, y.Data, outer, length, inner, static (line, dst) =>
+        ForEachLine(x.Values, y.Values, outer, length, inner, static (line, dst) =>
         {
             float max = TensorPrimitives.Max(line);
             TensorPrimitives.Subtract(line, max, dst);
@@ -48,7 +48,7 @@ public static partial class Ops
             if (!x.RequiresGrad) return;
             // dx = dy − softmax·Σ dy, with softmax = e^y.
             float[] lines = BufferPool.Rent(x.Numel);
-            ForEachLine2(y.Data, dy.Data, lines, outer, length, inner, static (yl, gl, dst) =>
+            ForEachLine2(y.Values, dy.Values, lines, outer, length, inner, static (yl, gl, dst) =>
             {
                 float total = TensorPrimitives.Sum(gl);
                 TensorPrimitives.Exp(yl, dst);

@@ -9,12 +9,12 @@ public static partial class Ops
     public static Tensor Neg(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Negate(x.Data, y.Data);
+        TensorPrimitives.Negate(x.Values, y.Values);
         return Autograd.Record(y, "neg", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.Subtract(dx, dy.Data, dx);
+            TensorPrimitives.Subtract(dx, dy.Values, dx);
         });
     }
 
@@ -22,13 +22,13 @@ public static partial class Ops
     public static Tensor Exp(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Exp(x.Data, y.Data);
+        TensorPrimitives.Exp(x.Values, y.Values);
         return Autograd.Record(y, "exp", [x], dy =>
         {
             // d eˣ/dx = eˣ = y: reuse the output.
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.MultiplyAdd(dy.Data, y.Data, dx, dx);
+            TensorPrimitives.MultiplyAdd(dy.Values, y.Values, dx, dx);
         });
     }
 
@@ -36,10 +36,10 @@ public static partial class Ops
     public static Tensor Log(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Log(x.Data, y.Data);
+        TensorPrimitives.Log(x.Values, y.Values);
         return Autograd.Record(y, "log", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<Quotient>(dy.Data, x.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy / x
+            if (x.RequiresGrad) Elementwise.Accumulate<Quotient>(dy.Values, x.Values, Autograd.GradTarget(x).ForAdding());   // dx += dy / x
         });
     }
 
@@ -47,10 +47,10 @@ public static partial class Ops
     public static Tensor Sqrt(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Sqrt(x.Data, y.Data);
+        TensorPrimitives.Sqrt(x.Values, y.Values);
         return Autograd.Record(y, "sqrt", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<SqrtGrad>(y.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy / (2y)
+            if (x.RequiresGrad) Elementwise.Accumulate<SqrtGrad>(y.Values, dy.Values, Autograd.GradTarget(x).ForAdding());   // dx += dy / (2y)
         });
     }
 
@@ -58,10 +58,10 @@ public static partial class Ops
     public static Tensor Abs(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Abs(x.Data, y.Data);
+        TensorPrimitives.Abs(x.Values, y.Values);
         return Autograd.Record(y, "abs", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<AbsGrad>(x.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += sign(x)·dy
+            if (x.RequiresGrad) Elementwise.Accumulate<AbsGrad>(x.Values, dy.Values, Autograd.GradTarget(x).ForAdding());   // dx += sign(x)·dy
         });
     }
 
@@ -69,22 +69,22 @@ public static partial class Ops
     public static Tensor Pow(this Tensor x, float exponent)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        if (exponent == 2f) TensorPrimitives.Multiply(x.Data, x.Data, y.Data);
-        else TensorPrimitives.Pow(x.Data, exponent, y.Data);
+        if (exponent == 2f) TensorPrimitives.Multiply(x.Values, x.Values, y.Values);
+        else TensorPrimitives.Pow(x.Values, exponent, y.Values);
         return Autograd.Record(y, "pow", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             // dx += dy·p·x^(p−1)
             float[] rented = BufferPool.Rent(x.Numel);
             Span<float> slope = rented.AsSpan(0, x.Numel);
-            if (exponent == 2f) TensorPrimitives.Multiply(x.Data, 2f, slope);
+            if (exponent == 2f) TensorPrimitives.Multiply(x.Values, 2f, slope);
             else
             {
-                TensorPrimitives.Pow(x.Data, exponent - 1f, slope);
+                TensorPrimitives.Pow(x.Values, exponent - 1f, slope);
                 TensorPrimitives.Multiply(slope, exponent, slope);
             }
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
-            TensorPrimitives.MultiplyAdd(dy.Data, slope, dx, dx);
+            TensorPrimitives.MultiplyAdd(dy.Values, slope, dx, dx);
             BufferPool.Return(rented);
         });
     }
@@ -125,10 +125,10 @@ public static partial class Ops
     public static Tensor Tanh(this Tensor x)
     {
         Tensor y = Tensor.Allocate(x.Dims);
-        TensorPrimitives.Tanh(x.Data, y.Data);
+        TensorPrimitives.Tanh(x.Values, y.Values);
         return Autograd.Record(y, "tanh", [x], dy =>
         {
-            if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Data, dy.Data, Autograd.GradTarget(x).ForAdding());   // dx += dy·(1 − y²)
+            if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Values, dy.Values, Autograd.GradTarget(x).ForAdding());   // dx += dy·(1 − y²)
         });
     }
 }

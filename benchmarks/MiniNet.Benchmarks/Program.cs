@@ -1,8 +1,9 @@
 // MiniNet's performance benchmark: training and eval images/s for the issue's workloads (median of timed windows
 // after warm-up), garbage collections and peak working set, and GEMM GFLOP/s at the workloads' shapes, with the CPU
 // and its measured multiply-add peak.
-// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,gemm] [--threads N]
-//        [--eval-only] [--json FILE]
+// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,resnet,wide,gemm]
+//        [--threads N] [--eval-only] [--loops] [--onnx DIR] [--json FILE]
+// --onnx DIR: also run ONNX Runtime on DIR/<workload>.onnx (written by pytorch_baseline.py --export-onnx DIR).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -15,11 +16,18 @@ using MiniNet.Optim;
 bool quick = args.Contains("--quick");
 // Eval alone, in a process that never trains: as a deployed model runs, with the JIT's profile from inference only.
 bool evalOnly = args.Contains("--eval-only");
-string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "gemm"];
+string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "resnet", "wide", "gemm"];
 string json = OptionValue("--json") ?? "benchmark-results.json";
 if (OptionValue("--threads") is { } threadCount) Threads.MaxCount = int.Parse(threadCount, CultureInfo.InvariantCulture);
 int windows = quick ? 3 : 7;
 double windowSeconds = quick ? 0.5 : 1.5;
+if (Array.IndexOf(args, "--user-loop") is int childAt and >= 0)
+{
+    // A child process measuring one user loop (see UserLoops.RunAll).
+    UserLoops.RunOne(Workload.All.Single(w => w.Name == args[childAt + 1]), args[childAt + 2], windows, windowSeconds);
+    return 0;
+}
+bool userLoops = args.Contains("--loops");
 
 var results = new List<Dictionary<string, object>>();
 Console.WriteLine($"MiniNet benchmark, {Threads.MaxCount} threads, Vector512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -79,7 +87,19 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
     if (training is { } t)
         (entry["train_images_per_s"], entry["gen0"], entry["gen1"], entry["gen2"]) = (Math.Round(t.ImagesPerSecond), t.Gen0, t.Gen1, t.Gen2);
     if (frozen is not null) (entry["frozen_eval_images_per_s"], entry["frozen_eval_batch"]) = (Math.Round(frozenEval), frozenBatch);
+    if (OptionValue("--onnx") is { } onnxDirectory
+        && OnnxRuntimeBar.Measure(onnxDirectory, w, [1000, w.Batch], windows, windowSeconds) is { } ort)
+    {
+        (entry["ort_eval_images_per_s"], entry["ort_eval_batch"]) = (Math.Round(ort.Rate), ort.Batch);
+        Console.WriteLine($"  ONNX Runtime eval {ort.Rate,12:N0} img/s at batch {ort.Batch}");
+    }
     results.Add(entry);
+    if (userLoops)
+        foreach (Dictionary<string, object> loop in UserLoops.RunAll(w, quick, OptionValue("--threads") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : null))
+        {
+            Console.WriteLine($"  {loop["loop"],-20}{loop["images_per_s"],12:N0} img/s  gen0 {loop["gen0"]}  gen1 {loop["gen1"]}  gen2 {loop["gen2"]}  added {loop["added_mib"]} MiB");
+            results.Add(loop);
+        }
 
     // Evaluation images/s of `module` under NoGrad: the better of batch 1000 and the training batch.
     (double Rate, int Batch) BestEval(Module module)

@@ -21,5 +21,52 @@ public sealed record Workload(string Name, int Batch, int[] InputShape, Func<Seq
             new Conv2d(1, 32, 3, padding: 1, bias: false), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
             new Conv2d(32, 64, 3, padding: 1, bias: false), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
             new Flatten(), new Dense(3136, 128, bias: false), new BatchNorm1d(128), new ReLU(), new Dense(128, 10))),
+        // CIFAR-shaped: a ResNet-20-style net (3 stages of 16/32/64 channels, 3 blocks each, stride-2 downsampling
+        // with a projected shortcut) and a wide plain stack of 3×3 convolutions at 32×32 and 16×16.
+        new("resnet", 128, [3, 32, 32], () => new Sequential(
+            new Conv2d(3, 16, 3, padding: 1, bias: false), new BatchNorm2d(16), new ReLU(),
+            new BasicBlock(16, 16, 1), new BasicBlock(16, 16, 1), new BasicBlock(16, 16, 1),
+            new BasicBlock(16, 32, 2), new BasicBlock(32, 32, 1), new BasicBlock(32, 32, 1),
+            new BasicBlock(32, 64, 2), new BasicBlock(64, 64, 1), new BasicBlock(64, 64, 1),
+            new AvgPool2d(8), new Flatten(), new Dense(64, 10))),
+        new("wide", 128, [3, 32, 32], () => new Sequential(
+            new Conv2d(3, 64, 3, padding: 1, bias: false), new BatchNorm2d(64), new ReLU(),
+            new Conv2d(64, 128, 3, padding: 1, bias: false), new BatchNorm2d(128), new ReLU(), new MaxPool2d(2),
+            new Conv2d(128, 256, 3, padding: 1, bias: false), new BatchNorm2d(256), new ReLU(),
+            new Conv2d(256, 256, 3, padding: 1, bias: false), new BatchNorm2d(256), new ReLU(), new MaxPool2d(2),
+            new Flatten(), new Dense(256 * 8 * 8, 10))),
     ];
+}
+
+/// <summary>ResNet's basic block, written as a user writes a custom module: conv-BN-ReLU-conv-BN plus the input,
+/// then ReLU; where the block changes the shape, the shortcut is a strided 1×1 convolution and a BatchNorm.</summary>
+public sealed class BasicBlock : Module
+{
+    private readonly Conv2d _conv1, _conv2;
+    private readonly BatchNorm2d _bn1, _bn2;
+    private readonly ReLU _relu;
+    private readonly Conv2d? _project;
+    private readonly BatchNorm2d? _projectNorm;
+
+    public BasicBlock(int inChannels, int outChannels, int stride)
+    {
+        _conv1 = RegisterModule("conv1", new Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false));
+        _bn1 = RegisterModule("bn1", new BatchNorm2d(outChannels));
+        _relu = RegisterModule("relu", new ReLU());
+        _conv2 = RegisterModule("conv2", new Conv2d(outChannels, outChannels, 3, padding: 1, bias: false));
+        _bn2 = RegisterModule("bn2", new BatchNorm2d(outChannels));
+        if (stride != 1 || inChannels != outChannels)
+        {
+            _project = RegisterModule("shortcut_conv", new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false));
+            _projectNorm = RegisterModule("shortcut_bn", new BatchNorm2d(outChannels));
+        }
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        Tensor h = Fusion.Forward(x, _conv1, _bn1, _relu);
+        h = Fusion.Forward(h, _conv2, _bn2);
+        Tensor shortcut = _project is null ? x : Fusion.Forward(x, _project, _projectNorm!);
+        return (h + shortcut).Relu();
+    }
 }
