@@ -131,4 +131,43 @@ public static partial class Ops
             if (x.RequiresGrad) Elementwise.Accumulate<TanhGrad>(y.Values, dy.Values, Autograd.GradTarget(x).ForAdding());   // dx += dy·(1 − y²)
         });
     }
+
+    /// <summary>y = min(max(x, <paramref name="min"/>), <paramref name="max"/>), either bound optional (PyTorch's
+    /// <c>clamp</c>: where min &gt; max every element is max; NaN stays NaN). The gradient passes where
+    /// min ≤ x ≤ max, as in PyTorch.</summary>
+    public static Tensor Clamp(this Tensor x, float? min = null, float? max = null)
+    {
+        if (min is null && max is null) throw new ArgumentException("Clamp needs min, max or both.", nameof(min));
+        if (min is float lo && float.IsNaN(lo)) throw new ArgumentOutOfRangeException(nameof(min), lo, "min must not be NaN.");
+        if (max is float hi && float.IsNaN(hi)) throw new ArgumentOutOfRangeException(nameof(max), hi, "max must not be NaN.");
+        return Pointwise(x, "clamp", new ClampFn(min ?? float.NegativeInfinity, max ?? float.PositiveInfinity));
+    }
+
+    /// <summary>y = −1, 0 or 1 as x is negative, zero or positive; its gradient is zero.</summary>
+    public static Tensor Sign(this Tensor x) => Pointwise(x, "sign", new SignFn());
+
+    /// <summary>y = 1/√x.</summary>
+    public static Tensor Rsqrt(this Tensor x) => Pointwise(x, "rsqrt", new RsqrtFn());
+
+    private readonly struct ClampFn(float min, float max) : IPointwise
+    {
+        public float Value(float x) => MathF.Min(MathF.Max(x, min), max);
+
+        public float Slope(float x, float y) => x >= min && x <= max ? 1f : 0f;
+    }
+
+    private readonly struct SignFn : IPointwise
+    {
+        public float Value(float x) => x > 0 ? 1f : x < 0 ? -1f : x;   // ±0 and NaN stay as they are
+
+        public float Slope(float x, float y) => 0f;
+    }
+
+    private readonly struct RsqrtFn : IPointwise
+    {
+        public float Value(float x) => 1f / MathF.Sqrt(x);
+
+        // d x^(−1/2)/dx = −y³/2.
+        public float Slope(float x, float y) => -0.5f * y * y * y;
+    }
 }

@@ -1,4 +1,4 @@
-"""Writes activations.json: outputs and input gradients of PyTorch's activations on fixed inputs.
+"""Writes activations.json: outputs and input gradients of PyTorch's activations and elementwise ops on fixed inputs.
 
 Run with Debian's PyTorch 1.13 (apt-get install python3-torch):
     /usr/bin/python3 MiniNet.Tests/Fixtures/make_activation_fixtures.py
@@ -25,6 +25,12 @@ CASES = {
     "silu": lambda v: F.silu(v),
     "softplus": lambda v: F.softplus(v),
     "softplus_2_5": lambda v: F.softplus(v, beta=2.0, threshold=5.0),
+    "clamp_-1_2": lambda v: v.clamp(-1.0, 2.0),
+    "clamp_min_0.5": lambda v: v.clamp(min=0.5),
+    "clamp_max_-0.5": lambda v: v.clamp(max=-0.5),
+    "clamp_5_-1": lambda v: v.clamp(5.0, -1.0),
+    "sign": lambda v: v.sign(),
+    "rsqrt_abs": lambda v: (v.abs() + 0.1).rsqrt(),
 }
 
 

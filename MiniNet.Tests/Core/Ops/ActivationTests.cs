@@ -3,7 +3,7 @@ using MiniNet.Tests.Support;
 
 namespace MiniNet.Tests.Core.Ops;
 
-/// <summary>LeakyReLU, ELU, GELU, SiLU and Softplus against PyTorch 1.13 (Fixtures/activations.json: values and
+/// <summary>LeakyReLU, ELU, GELU, SiLU, Softplus, Clamp, Sign and Rsqrt against PyTorch 1.13 (Fixtures/activations.json: values and
 /// input gradients at zero, both signs of tiny values, the tails and beyond Softplus's threshold), and against
 /// numerical gradients.</summary>
 [TestFixture]
@@ -16,6 +16,9 @@ public class ActivationTests
         ("gelu", x => x.Gelu()), ("gelu_tanh", x => x.Gelu("tanh")),
         ("silu", x => x.Silu()),
         ("softplus", x => x.Softplus()), ("softplus_2_5", x => x.Softplus(2f, 5f)),
+        ("clamp_-1_2", x => x.Clamp(-1f, 2f)), ("clamp_min_0.5", x => x.Clamp(min: 0.5f)),
+        ("clamp_max_-0.5", x => x.Clamp(max: -0.5f)), ("clamp_5_-1", x => x.Clamp(5f, -1f)),
+        ("sign", x => x.Sign()), ("rsqrt_abs", x => (x.Abs() + 0.1f).Rsqrt()),
     ];
 
     private static IEnumerable<string> Names => Cases.Select(c => c.Name);
@@ -39,6 +42,14 @@ public class ActivationTests
     {
         Tensor x = TestData.AwayFromZero([3, 7], 5);
         TensorAssert.GradientsMatch(v => Cases.Single(c => c.Name == name).Op(v[0]), x);
+    }
+
+    [Test]
+    public void Clamp_KeepsNaN_AndSign_KeepsSignedZero()
+    {
+        Assert.That(float.IsNaN(Tensor.From(float.NaN).Clamp(-1f, 1f).Item()));
+        Assert.That(Tensor.From(float.PositiveInfinity).Clamp(max: 3f).Item(), Is.EqualTo(3f));
+        Assert.That(float.IsNegative(Tensor.From(-0f).Sign().Item()) && Tensor.From(-0f).Sign().Item() == 0f);
     }
 
     [Test]
@@ -83,6 +94,8 @@ public class ActivationTests
             Assert.That(() => x.Elu(float.PositiveInfinity), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("alpha"));
             Assert.That(() => x.Softplus(beta: 0f), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("beta"));
             Assert.That(() => x.Softplus(threshold: float.NaN), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("threshold"));
+            Assert.That(() => x.Clamp(), Throws.ArgumentException.With.Property("ParamName").EqualTo("min"));
+            Assert.That(() => x.Clamp(max: float.NaN), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("max"));
             Assert.That(() => new GELU("exact"), Throws.ArgumentException.With.Property("ParamName").EqualTo("approximate"));
             Assert.That(() => new LeakyReLU(float.NaN), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("negativeSlope"));
             Assert.That(() => new ELU(float.NaN), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("alpha"));
