@@ -134,11 +134,15 @@ public static partial class Ops
 
     private readonly struct SoftplusFn(float beta, float threshold) : IPointwise
     {
-        // log(1 + e^z) computed as max(z, 0) + log(1 + e^−|z|), which never overflows.
+        // log(1 + e^z) computed as max(z, 0) + log1p(e^−|z|), which never overflows and keeps the tiny values of
+        // very negative z (log1p by its series where e^−|z| is small enough for two terms to be exact in float).
         public float Value(float x)
         {
             float z = beta * x;
-            return z > threshold ? x : (MathF.Max(z, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(z)))) / beta;
+            if (z > threshold) return x;
+            double e = Math.Exp(-Math.Abs((double)z));
+            double log1p = e < 1e-4 ? e - 0.5 * e * e : Math.Log(1 + e);
+            return (float)((Math.Max(z, 0.0) + log1p) / beta);
         }
 
         public float Slope(float x, float y)

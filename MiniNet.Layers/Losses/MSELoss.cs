@@ -1,17 +1,24 @@
 namespace MiniNet.Layers;
 
-/// <summary>Mean squared error, mean((ŷ − y)²). Composite: no backward of its own.</summary>
+/// <summary>Squared error (ŷ − y)², reduced by its mean (default), its sum, or not at all. Composite: no backward of
+/// its own.</summary>
 public sealed class MSELoss
 {
-    /// <summary>The loss as a one-element tensor.</summary>
+    /// <summary>A squared-error loss with the given reduction.</summary>
+    public MSELoss(Reduction reduction = Reduction.Mean)
+    {
+        Losses.CheckReduction(reduction);
+        Reduction = reduction;
+    }
+
+    /// <summary>How the per-element values are reduced.</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The loss: one element, or the prediction's shape for <see cref="Reduction.None"/>.</summary>
     /// <exception cref="ArgumentException">The shapes differ (no silent broadcasting).</exception>
     public Tensor Forward(Tensor prediction, Tensor target)
     {
-        ArgumentNullException.ThrowIfNull(prediction);
-        ArgumentNullException.ThrowIfNull(target);
-        if (!prediction.Shape.SequenceEqual(target.Shape))
-            throw new ArgumentException(
-                $"MSELoss: prediction {Shapes.Format(prediction.Shape)} and target {Shapes.Format(target.Shape)} differ in shape.", nameof(target));
-        return (prediction - target).Square().Mean();
+        Losses.CheckSameShape(nameof(MSELoss), prediction, target);
+        return Losses.Reduce((prediction - target).Square(), Reduction);
     }
 }
