@@ -1,9 +1,72 @@
 namespace MiniNet.Layers;
 
-/// <summary>Mean cross-entropy between logits (N, K) and integer labels in [0, K): (1/N)·Σ −log softmax(x)ₙ,yₙ.</summary>
-/// <remarks>Fused and numerically stable (see <see cref="Ops.CrossEntropy"/>). An out-of-range label throws, naming it.</remarks>
+/// <summary>Cross-entropy between logits (N, K) and integer labels in [0, K): −log softmax(x)ₙ,yₙ per sample,
+/// optionally with class weights, an ignored label and label smoothing, reduced by the (weighted) mean, the sum or
+/// not at all (PyTorch's <c>nn.CrossEntropyLoss</c>).</summary>
+/// <remarks>With the defaults it is the fused, numerically stable <see cref="Ops.CrossEntropy"/>. With options it is
+/// log-softmax times one mask: for each kept sample, (1 − ε)·w[yₙ] at its label plus ε·w[k]/K at every class k, so
+/// the loss is (1 − ε)·NLL + ε·(the weighted mean of −log pₖ), as PyTorch defines label smoothing; the mean divides by
+/// Σ w[yₙ] over the kept samples. An out-of-range label throws, naming it.</remarks>
 public sealed class CrossEntropyLoss
 {
-    /// <summary>The loss as a one-element tensor.</summary>
-    public Tensor Forward(Tensor logits, int[] labels) => logits.CrossEntropy(labels);
+    private readonly float[]? _weight;
+
+    /// <summary>A cross-entropy loss. <paramref name="weight"/>: one non-negative finite value per class;
+    /// <paramref name="ignoreIndex"/>: a label whose samples count for nothing; <paramref name="labelSmoothing"/>:
+    /// ε in [0, 1].</summary>
+    public CrossEntropyLoss(Reduction reduction = Reduction.Mean, float[]? weight = null, int ignoreIndex = -100, float labelSmoothing = 0f)
+    {
+        Losses.CheckReduction(reduction);
+        foreach (float w in weight ?? [])
+            if (!(w >= 0) || !float.IsFinite(w))
+                throw new ArgumentOutOfRangeException(nameof(weight), w, "every class weight must be non-negative and finite.");
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
+        (Reduction, _weight, IgnoreIndex, LabelSmoothing) = (reduction, weight?.ToArray(), ignoreIndex, labelSmoothing);
+    }
+
+    /// <summary>How the per-sample values are reduced.</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>The label that marks a sample to skip.</summary>
+    public int IgnoreIndex { get; }
+
+    /// <summary>ε: the share of each target spread evenly over the classes.</summary>
+    public float LabelSmoothing { get; }
+
+    /// <summary>The loss: one element, or (N) for <see cref="Reduction.None"/>.</summary>
+    /// <exception cref="ArgumentException">The logits are not (N, K), the labels are not N, a label is outside
+    /// [0, K) (and not the ignore index), or the weights are not K.</exception>
+    public Tensor Forward(Tensor logits, int[] labels)
+    {
+        bool plain = Reduction == Reduction.Mean && _weight is null && LabelSmoothing == 0 && !labels.AsSpan().Contains(IgnoreIndex);
+        if (plain) return logits.CrossEntropy(labels);
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (logits.Shape.Count != 2)
+            throw new ArgumentException($"CrossEntropyLoss: expected logits (N, K), got {Shapes.Format(logits.Shape)}.", nameof(logits));
+        int n = logits.Shape[0], k = logits.Shape[1];
+        if (labels.Length != n) throw new ArgumentException($"CrossEntropyLoss: {labels.Length} labels for {n} samples.", nameof(labels));
+        if (_weight is not null && _weight.Length != k)
+            throw new ArgumentException($"CrossEntropyLoss: {_weight.Length} class weights for {k} classes.", nameof(logits));
+        var mask = new float[n * k];
+        float total = 0, spread = LabelSmoothing / k;
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label == IgnoreIndex) continue;
+            if ((uint)label >= (uint)k)
+                throw new ArgumentException($"CrossEntropyLoss: label {label} at index {i} is outside [0, {k}).", nameof(labels));
+            for (int c = 0; c < k; c++) mask[i * k + c] = spread * (_weight?[c] ?? 1f);
+            float w = _weight?[label] ?? 1f;
+            mask[i * k + label] += (1 - LabelSmoothing) * w;
+            total += w;
+        }
+        Tensor perSample = -(logits.LogSoftmax(1) * Tensor.FromArray(mask, n, k)).Sum(1);
+        return Reduction switch
+        {
+            Reduction.Mean => perSample.Sum() * (1f / total),   // NaN when every sample is ignored, as in PyTorch
+            _ => Losses.Reduce(perSample, Reduction),
+        };
+    }
 }

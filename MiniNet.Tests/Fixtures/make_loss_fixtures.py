@@ -55,6 +55,10 @@ case("bce_weighted", lambda r: nn.BCEWithLogitsLoss(reduction=r, weight=elem_wei
 logp = torch.log_softmax(logits, 1)
 case("nll", lambda r: nn.NLLLoss(reduction=r), logp, labels)
 case("nll_weighted_ignored", lambda r: nn.NLLLoss(reduction=r, weight=class_weight), logp, labels_ignored)
+case("ce", lambda r: nn.CrossEntropyLoss(reduction=r), logits, labels)
+case("ce_weighted_ignored", lambda r: nn.CrossEntropyLoss(reduction=r, weight=class_weight), logits, labels_ignored)
+case("ce_smoothed", lambda r: nn.CrossEntropyLoss(reduction=r, label_smoothing=0.1), logits, labels)
+case("ce_all", lambda r: nn.CrossEntropyLoss(reduction=r, weight=class_weight, label_smoothing=0.2), logits, labels_ignored)
 out["logp"] = flat(logp)
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses.json"), "w") as fh:

@@ -3,14 +3,16 @@ using MiniNet.Tests.Support;
 
 namespace MiniNet.Tests.Layers;
 
-/// <summary>MSE, L1, smooth L1, Huber, BCE with logits and NLL against PyTorch 1.13 for every reduction
+/// <summary>MSE, L1, smooth L1, Huber, BCE with logits, NLL and cross-entropy (weights, ignored labels, label
+/// smoothing) against PyTorch 1.13 for every reduction
 /// (Fixtures/losses.json: values and input gradients, with a zero difference, a difference at β, logits of ±40,
 /// class weights, pos_weight and ignored labels).</summary>
 [TestFixture]
 public class LossTests
 {
     private static readonly string[] Names =
-        ["mse", "l1", "smooth_l1", "smooth_l1_0.5", "smooth_l1_0", "huber_2", "bce", "bce_weighted", "nll", "nll_weighted_ignored"];
+        ["mse", "l1", "smooth_l1", "smooth_l1_0.5", "smooth_l1_0", "huber_2", "bce", "bce_weighted", "nll", "nll_weighted_ignored",
+         "ce", "ce_weighted_ignored", "ce_smoothed", "ce_all"];
 
     private static IEnumerable<TestCaseData> Cases() =>
         from name in Names
@@ -25,7 +27,7 @@ public class LossTests
         int[] labels = f.GetProperty("labels").Ints(), ignored = f.GetProperty("labels_ignored").Ints();
         float[] classWeight = f.GetProperty("class_weight").Floats();
         Tensor elemWeight = Tensor.From(f.GetProperty("elem_weight").Floats()), posWeight = Tensor.From(f.GetProperty("pos_weight").Floats());
-        Tensor x = name switch { "bce" or "bce_weighted" => T("logits"), "nll" or "nll_weighted_ignored" => T("logp"), _ => T("pred") };
+        Tensor x = name switch { "bce" or "bce_weighted" or "ce" or "ce_weighted_ignored" or "ce_smoothed" or "ce_all" => T("logits"), "nll" or "nll_weighted_ignored" => T("logp"), _ => T("pred") };
         x.RequiresGrad = true;
         Tensor loss = name switch
         {
@@ -39,6 +41,10 @@ public class LossTests
             "bce_weighted" => new BCEWithLogitsLoss(reduction, elemWeight, posWeight).Forward(x, T("prob_target")),
             "nll" => new NLLLoss(reduction).Forward(x, labels),
             "nll_weighted_ignored" => new NLLLoss(reduction, classWeight).Forward(x, ignored),
+            "ce" => new CrossEntropyLoss(reduction).Forward(x, labels),
+            "ce_weighted_ignored" => new CrossEntropyLoss(reduction, classWeight).Forward(x, ignored),
+            "ce_smoothed" => new CrossEntropyLoss(reduction, labelSmoothing: 0.1f).Forward(x, labels),
+            "ce_all" => new CrossEntropyLoss(reduction, classWeight, labelSmoothing: 0.2f).Forward(x, ignored),
             _ => throw new ArgumentException(name),
         };
         var expected = f.GetProperty("cases").GetProperty($"{name}/{reduction.ToString().ToLowerInvariant()}");
@@ -79,6 +85,8 @@ public class LossTests
             Assert.That(() => new NLLLoss().Forward(a, [0, 3]), Throws.ArgumentException.With.Property("ParamName").EqualTo("labels").And.Message.Contains("label 3 at index 1"));
             Assert.That(() => new NLLLoss().Forward(a, [0]), Throws.ArgumentException.With.Property("ParamName").EqualTo("labels"));
             Assert.That(() => new NLLLoss(weight: [1f, 1f]).Forward(a, [0, 1]), Throws.ArgumentException.With.Message.Contains("2 class weights for 3 classes"));
+            Assert.That(() => new CrossEntropyLoss(labelSmoothing: 1.5f), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("labelSmoothing"));
+            Assert.That(() => new CrossEntropyLoss(labelSmoothing: 0.1f).Forward(a, [0, 5]), Throws.ArgumentException.With.Message.Contains("label 5 at index 1"));
             Assert.That(() => new NLLLoss().Forward(Tensor.Zeros(6), [0]), Throws.ArgumentException.With.Message.Contains("(N, K)"));
         });
     }
