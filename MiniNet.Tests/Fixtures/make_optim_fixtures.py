@@ -46,6 +46,10 @@ optimizers = [
     trajectory("adam", lambda p: torch.optim.Adam(p, lr=0.01)),
     trajectory("adam_wd_amsgrad", lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, amsgrad=True)),
     trajectory("adamw", lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
+    trajectory("rmsprop", lambda p: torch.optim.RMSprop(p, lr=0.01)),
+    trajectory("rmsprop_centered_momentum_wd", lambda p: torch.optim.RMSprop(p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True)),
+    trajectory("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.1)),
+    trajectory("adagrad_decay_wd_init", lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-6)),
 ]
 
 

@@ -31,6 +31,10 @@ public class OptimizerTests
         "adam" => new Adam(p, lr: 0.01f),
         "adam_wd_amsgrad" => new Adam(p, lr: 0.02f, beta1: 0.8f, beta2: 0.99f, eps: 1e-6f, weightDecay: 0.1f, amsgrad: true),
         "adamw" => new AdamW(p, lr: 0.01f, weightDecay: 0.1f),
+        "rmsprop" => new RMSprop(p, lr: 0.01f),
+        "rmsprop_centered_momentum_wd" => new RMSprop(p, lr: 0.005f, alpha: 0.9f, eps: 1e-6f, weightDecay: 0.05f, momentum: 0.8f, centered: true),
+        "adagrad" => new Adagrad(p, lr: 0.1f),
+        "adagrad_decay_wd_init" => new Adagrad(p, lr: 0.1f, lrDecay: 0.05f, weightDecay: 0.1f, initialAccumulatorValue: 0.5f, eps: 1e-6f),
         _ => throw new ArgumentException(name),
     };
 

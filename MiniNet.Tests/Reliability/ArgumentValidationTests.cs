@@ -46,6 +46,11 @@ public class ArgumentValidationTests
         yield return Case("AdamBeta1", "beta1", () => _ = new Adam(P, beta1: 1f));
         yield return Case("AdamBeta2", "beta2", () => _ = new Adam(P, beta2: -0.1f));
         yield return Case("AdamEps", "eps", () => _ = new Adam(P, eps: -1e-8f));
+        yield return Case("RmspropAlpha", "alpha", () => _ = new RMSprop(P, alpha: 1.5f));
+        yield return Case("RmspropMomentum", "momentum", () => _ = new RMSprop(P, momentum: -0.1f));
+        yield return Case("RmspropLr", "lr", () => _ = new RMSprop(P, lr: 0f));
+        yield return Case("AdagradLrDecay", "lrDecay", () => _ = new Adagrad(P, lrDecay: -1f));
+        yield return Case("AdagradInitialAccumulator", "initialAccumulatorValue", () => _ = new Adagrad(P, initialAccumulatorValue: float.NaN));
         yield return Case("AdamWWeightDecay", "weightDecay", () => _ = new AdamW(P, weightDecay: -1f));
         yield return Case("StepLRStep0", "stepSize", () => _ = new StepLR(Opt, 0));
         yield return Case("StepLRGamma0", "gamma", () => _ = new StepLR(Opt, 2, 0f));
