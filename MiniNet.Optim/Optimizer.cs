@@ -135,10 +135,23 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>Saves <see cref="StateDict"/> to a safetensors file (written to a temporary file and renamed over
+    /// <paramref name="path"/>, as <c>Module.Save</c> does), with the optimizer's type in the file's metadata.</summary>
+    public void Save(string path) =>
+        Safetensors.Save(StateDict(), path, new Dictionary<string, string> { ["optimizer"] = GetType().Name });
+
+    /// <summary>Restores the state saved by <see cref="Save"/>, validated as by <see cref="LoadStateDict"/>: on any
+    /// problem nothing changes.</summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file; the message names it.</exception>
+    /// <exception cref="ArgumentException">The state does not fit this optimizer; the message says how.</exception>
+    public void Load(string path) => LoadStateDict(Safetensors.Load(path));
+
     /// <summary>The per-parameter state each optimizer writes (<c>state.N.NAME</c>), for telling which kind saved a state.</summary>
     private static readonly (string Name, string Optimizer)[] StateNames =
     [
-        ("momentum_buffer", "SGD with momentum"), ("exp_avg", "Adam or AdamW"), ("square_avg", "RMSprop"), ("sum", "Adagrad"),
+        // The most specific first: RMSprop with momentum also keeps a momentum_buffer.
+        ("exp_avg", "Adam or AdamW"), ("square_avg", "RMSprop"), ("sum", "Adagrad"), ("momentum_buffer", "SGD with momentum"),
     ];
 
     /// <summary>The kind of optimizer whose per-parameter state names appear in <paramref name="keys"/> but not in this

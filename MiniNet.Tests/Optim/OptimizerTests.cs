@@ -87,6 +87,44 @@ public class OptimizerTests
         for (int i = 0; i < straight.Length; i++) Assert.That(resumed[i].ToArray(), Is.EqualTo(straight[i].ToArray()), $"parameter {i}");
     }
 
+    [TestCase("sgd_momentum"), TestCase("adam_wd_amsgrad"), TestCase("rmsprop_centered_momentum_wd"), TestCase("adagrad_decay_wd_init")]
+    public void SaveAndLoad_ThroughAFile_ResumesExactly(string name)
+    {
+        JsonElement[] grads = Data.GetProperty("grads").EnumerateArray().ToArray();
+        void Run(Tensor[] p, Optimizer opt, int from, int to)
+        {
+            for (int s = from; s < to; s++)
+            {
+                JsonElement[] g = grads[s].EnumerateArray().ToArray();
+                for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
+                opt.Step();
+            }
+        }
+        string path = Path.Combine(Path.GetTempPath(), $"mininet-optim-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Tensor[] straight = InitialParameters();
+            Run(straight, Make(name, straight), 0, grads.Length);
+            Tensor[] p = InitialParameters();
+            Optimizer a = Make(name, p);
+            Run(p, a, 0, 3);
+            a.Save(path);
+            Optimizer b = Make(name, p);
+            b.Load(path);
+            Run(p, b, 3, grads.Length);
+            for (int i = 0; i < p.Length; i++) Assert.That(p[i].ToArray(), Is.EqualTo(straight[i].ToArray()), $"parameter {i}");
+            Safetensors.Load(path, out var metadata);
+            Assert.That(metadata["optimizer"], Is.EqualTo(a.GetType().Name));
+            var wrong = new Adam(InitialParameters());
+            Assert.That(() => wrong.Load(path), Throws.ArgumentException.With.Message.Contains(name.StartsWith("sgd") ? "SGD" : name.StartsWith("rms") ? "RMSprop" : name.StartsWith("adagrad") ? "Adagrad" : "Adam"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Assert.That(() => new SGD(InitialParameters(), lr: 0.1f).Load(path), Throws.InstanceOf<FileNotFoundException>());
+    }
+
     [Test]
     public void LoadStateDict_WrongShapeOrKeys_ThrowsAndChangesNothing()
     {
