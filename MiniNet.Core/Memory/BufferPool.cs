@@ -23,12 +23,7 @@ internal static class BufferPool
     /// <summary>An array of exactly <paramref name="length"/> floats with unspecified contents.</summary>
     public static float[] Rent(int length)
     {
-        if (length >= MinPooledLength && Buckets.TryGetValue(length, out var stack) && stack.TryPop(out float[]? array))
-        {
-            Interlocked.Add(ref s_pooledBytes, -4L * length);
-            return array;
-        }
-        return GC.AllocateUninitializedArray<float>(length);
+        return length >= MinPooledLength && TryPop(length, out float[]? array) ? array : GC.AllocateUninitializedArray<float>(length);
     }
 
     /// <summary>An array of exactly <paramref name="length"/> zeros.</summary>

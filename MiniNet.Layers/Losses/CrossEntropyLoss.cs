@@ -17,12 +17,9 @@ public sealed class CrossEntropyLoss
     public CrossEntropyLoss(Reduction reduction = Reduction.Mean, float[]? weight = null, int ignoreIndex = -100, float labelSmoothing = 0f)
     {
         Losses.CheckReduction(reduction);
-        foreach (float w in weight ?? [])
-            if (!(w >= 0) || !float.IsFinite(w))
-                throw new ArgumentOutOfRangeException(nameof(weight), w, "every class weight must be non-negative and finite.");
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
-        (Reduction, _weight, IgnoreIndex, LabelSmoothing) = (reduction, weight?.ToArray(), ignoreIndex, labelSmoothing);
+        (Reduction, _weight, IgnoreIndex, LabelSmoothing) = (reduction, Losses.CheckClassWeights(weight), ignoreIndex, labelSmoothing);
     }
 
     /// <summary>How the per-sample values are reduced.</summary>
@@ -42,31 +39,6 @@ public sealed class CrossEntropyLoss
         bool plain = Reduction == Reduction.Mean && _weight is null && LabelSmoothing == 0 && !labels.AsSpan().Contains(IgnoreIndex);
         if (plain) return logits.CrossEntropy(labels);
         ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(labels);
-        if (logits.Shape.Count != 2)
-            throw new ArgumentException($"CrossEntropyLoss: expected logits (N, K), got {Shapes.Format(logits.Shape)}.", nameof(logits));
-        int n = logits.Shape[0], k = logits.Shape[1];
-        if (labels.Length != n) throw new ArgumentException($"CrossEntropyLoss: {labels.Length} labels for {n} samples.", nameof(labels));
-        if (_weight is not null && _weight.Length != k)
-            throw new ArgumentException($"CrossEntropyLoss: {_weight.Length} class weights for {k} classes.", nameof(logits));
-        var mask = new float[n * k];
-        float total = 0, spread = LabelSmoothing / k;
-        for (int i = 0; i < n; i++)
-        {
-            int label = labels[i];
-            if (label == IgnoreIndex) continue;
-            if ((uint)label >= (uint)k)
-                throw new ArgumentException($"CrossEntropyLoss: label {label} at index {i} is outside [0, {k}).", nameof(labels));
-            for (int c = 0; c < k; c++) mask[i * k + c] = spread * (_weight?[c] ?? 1f);
-            float w = _weight?[label] ?? 1f;
-            mask[i * k + label] += (1 - LabelSmoothing) * w;
-            total += w;
-        }
-        Tensor perSample = -(logits.LogSoftmax(1) * Tensor.FromArray(mask, n, k)).Sum(1);
-        return Reduction switch
-        {
-            Reduction.Mean => perSample.Sum() * (1f / total),   // NaN when every sample is ignored, as in PyTorch
-            _ => Losses.Reduce(perSample, Reduction),
-        };
+        return Losses.LabelLoss(nameof(CrossEntropyLoss), logits.LogSoftmax(1), labels, _weight, IgnoreIndex, LabelSmoothing, Reduction);
     }
 }

@@ -38,4 +38,45 @@ internal static class Losses
             throw new ArgumentException(
                 $"{loss}: prediction {Shapes.Format(prediction.Shape)} and target {Shapes.Format(target.Shape)} differ in shape.", nameof(target));
     }
+
+    /// <summary>Refuses a class weight that is negative, NaN or infinite.</summary>
+    public static float[]? CheckClassWeights(float[]? weight)
+    {
+        foreach (float w in weight ?? [])
+            if (!(w >= 0) || !float.IsFinite(w))
+                throw new ArgumentOutOfRangeException(nameof(weight), w, "every class weight must be non-negative and finite.");
+        return weight?.ToArray();
+    }
+
+    /// <summary>The classification losses over log-probabilities (N, K) as one product with a constant mask: for each
+    /// kept sample, (1 − ε)·w[yₙ] at its label plus ε·w[k]/K at every class k; per sample the negated sum of its row.
+    /// The mean divides by Σ w[yₙ] over the kept samples (NaN when every sample is ignored, as in PyTorch).</summary>
+    public static Tensor LabelLoss(string loss, Tensor logProbabilities, int[] labels, float[]? weight, int ignoreIndex,
+        float smoothing, Reduction reduction)
+    {
+        ArgumentNullException.ThrowIfNull(logProbabilities);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (logProbabilities.Shape.Count != 2)
+            throw new ArgumentException($"{loss}: expected (N, K) inputs, got {Shapes.Format(logProbabilities.Shape)}.", nameof(logProbabilities));
+        int n = logProbabilities.Shape[0], k = logProbabilities.Shape[1];
+        if (labels.Length != n) throw new ArgumentException($"{loss}: {labels.Length} labels for {n} samples.", nameof(labels));
+        if (weight is not null && weight.Length != k)
+            throw new ArgumentException($"{loss}: {weight.Length} class weights for {k} classes.", nameof(logProbabilities));
+        var mask = new float[n * k];
+        float total = 0, spread = smoothing / k;
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label == ignoreIndex) continue;
+            if ((uint)label >= (uint)k)
+                throw new ArgumentException($"{loss}: label {label} at index {i} is outside [0, {k}).", nameof(labels));
+            if (spread != 0)
+                for (int c = 0; c < k; c++) mask[i * k + c] = spread * (weight?[c] ?? 1f);
+            float w = weight?[label] ?? 1f;
+            mask[i * k + label] += (1 - smoothing) * w;
+            total += w;
+        }
+        Tensor perSample = -(logProbabilities * Tensor.FromArray(mask, n, k)).Sum(1);
+        return reduction == Reduction.Mean ? perSample.Sum() * (1f / total) : Reduce(perSample, reduction);
+    }
 }

@@ -60,21 +60,25 @@ public class OptimizerTests
         }
     }
 
+    private static int StepCount => Data.GetProperty("grads").GetArrayLength();
+
+    /// <summary>Steps <paramref name="from"/> to <paramref name="to"/> of the fixture's gradients.</summary>
+    private static void Run(Tensor[] p, Optimizer opt, int from, int to)
+    {
+        JsonElement[] grads = Data.GetProperty("grads").EnumerateArray().ToArray();
+        for (int s = from; s < to; s++)
+        {
+            JsonElement[] g = grads[s].EnumerateArray().ToArray();
+            for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
+            opt.Step();
+        }
+    }
+
     [TestCaseSource(nameof(Names))]
     public void StateDict_RoundTrip_ResumesExactly(string name)
     {
-        JsonElement[] grads = Data.GetProperty("grads").EnumerateArray().ToArray();
-        void Run(Tensor[] p, Optimizer opt, int from, int to)
-        {
-            for (int s = from; s < to; s++)
-            {
-                JsonElement[] g = grads[s].EnumerateArray().ToArray();
-                for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
-                opt.Step();
-            }
-        }
         Tensor[] straight = InitialParameters();
-        Run(straight, Make(name, straight), 0, grads.Length);
+        Run(straight, Make(name, straight), 0, StepCount);
 
         Tensor[] first = InitialParameters();
         Optimizer a = Make(name, first);
@@ -83,40 +87,31 @@ public class OptimizerTests
         Tensor[] resumed = first.Select(t => { var c = t.Detach().Clone(); c.RequiresGrad = true; return c; }).ToArray();
         Optimizer b = Make(name, resumed);
         b.LoadStateDict(saved);
-        Run(resumed, b, 3, grads.Length);
+        Run(resumed, b, 3, StepCount);
         for (int i = 0; i < straight.Length; i++) Assert.That(resumed[i].ToArray(), Is.EqualTo(straight[i].ToArray()), $"parameter {i}");
     }
 
-    [TestCase("sgd_momentum"), TestCase("adam_wd_amsgrad"), TestCase("rmsprop_centered_momentum_wd"), TestCase("adagrad_decay_wd_init")]
-    public void SaveAndLoad_ThroughAFile_ResumesExactly(string name)
+    [TestCase("sgd_momentum", "saved by SGD with momentum"), TestCase("adam_wd_amsgrad", "unexpected 'state.0.max_exp_avg_sq'"),
+     TestCase("rmsprop_centered_momentum_wd", "saved by RMSprop"), TestCase("adagrad_decay_wd_init", "saved by Adagrad")]
+    public void SaveAndLoad_ThroughAFile_ResumesExactly(string name, string intoPlainAdam)
     {
-        JsonElement[] grads = Data.GetProperty("grads").EnumerateArray().ToArray();
-        void Run(Tensor[] p, Optimizer opt, int from, int to)
-        {
-            for (int s = from; s < to; s++)
-            {
-                JsonElement[] g = grads[s].EnumerateArray().ToArray();
-                for (int i = 0; i < p.Length; i++) p[i].Grad = Tensor.FromArray(g[i].Floats(), [.. p[i].Shape]);
-                opt.Step();
-            }
-        }
         string path = Path.Combine(Path.GetTempPath(), $"mininet-optim-{Guid.NewGuid():N}.safetensors");
         try
         {
             Tensor[] straight = InitialParameters();
-            Run(straight, Make(name, straight), 0, grads.Length);
+            Run(straight, Make(name, straight), 0, StepCount);
             Tensor[] p = InitialParameters();
             Optimizer a = Make(name, p);
             Run(p, a, 0, 3);
             a.Save(path);
             Optimizer b = Make(name, p);
             b.Load(path);
-            Run(p, b, 3, grads.Length);
+            Run(p, b, 3, StepCount);
             for (int i = 0; i < p.Length; i++) Assert.That(p[i].ToArray(), Is.EqualTo(straight[i].ToArray()), $"parameter {i}");
             Safetensors.Load(path, out var metadata);
             Assert.That(metadata["optimizer"], Is.EqualTo(a.GetType().Name));
             var wrong = new Adam(InitialParameters());
-            Assert.That(() => wrong.Load(path), Throws.ArgumentException.With.Message.Contains(name.StartsWith("sgd") ? "SGD" : name.StartsWith("rms") ? "RMSprop" : name.StartsWith("adagrad") ? "Adagrad" : "Adam"));
+            Assert.That(() => wrong.Load(path), Throws.ArgumentException.With.Message.Contains(intoPlainAdam));
         }
         finally
         {
