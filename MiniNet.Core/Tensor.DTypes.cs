@@ -128,6 +128,39 @@ public partial class Tensor
         }
     }
 
+    /// <summary>An int64 tensor built from int values (labels or indices a program holds as <c>int[]</c>), copied and
+    /// widened.</summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from the data length.</exception>
+    public static Tensor FromInt64Array(int[] data, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckCount(shape, data.Length, "FromInt64Array");
+        var values = new long[data.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = data[i];
+        return new Tensor(values, DType.Int64, (int[])shape.Clone());
+    }
+
+    /// <summary>An op's int64 output over <paramref name="values"/> (not copied).</summary>
+    internal static Tensor OfInt64(long[] values, int[] shape) => new(values, DType.Int64, shape);
+
+    /// <summary>An op's bool output over <paramref name="values"/> (not copied).</summary>
+    internal static Tensor OfBool(bool[] values, int[] shape) => new(values, DType.Bool, shape);
+
+    /// <summary>An op's output of any type: <see cref="Allocate"/> for float32, a fresh array otherwise.</summary>
+    internal static Tensor AllocateOf(DType dtype, int[] shape) => dtype switch
+    {
+        DType.Float32 => Allocate(shape),
+        DType.Int64 => OfInt64(new long[Shapes.Numel(shape)], shape),
+        _ => OfBool(new bool[Shapes.Numel(shape)], shape),
+    };
+
+    /// <summary>The backing array of any type (float[] at least <see cref="Numel"/> long, long[] or bool[]), for kernels
+    /// that only move elements; the caller keeps this tensor reachable while it uses the array.</summary>
+    internal Array Elements => DType == DType.Float32 ? Storage : _values ?? throw Unavailable(DType);
+
+    /// <summary>A tensor of another shape over the same int64 or bool array (float32 tensors use <see cref="View"/>).</summary>
+    internal Tensor ShareElements(int[] shape) => new(_values ?? throw Unavailable(DType), DType, shape);
+
     private static void CheckCount(int[] shape, int length, string op)
     {
         ArgumentNullException.ThrowIfNull(shape);

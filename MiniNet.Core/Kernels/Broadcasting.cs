@@ -89,6 +89,29 @@ internal static class Broadcasting
     public static void AddBroadcast(ReadOnlySpan<float> source, int[] sourceStrides, int[] outShape, Span<float> destination) =>
         Binary<AddRows>(destination, Shapes.Strides(outShape), source, sourceStrides, outShape, destination);
 
+    /// <summary>For each element of <paramref name="outShape"/> in row-major order, the offset of the operand element it
+    /// reads through <paramref name="operandStrides"/> (broadcast strides): for elementwise ops that pick or compare
+    /// rather than compute rows (Where, comparisons, Maximum), where one gather of offsets serves every operand type.</summary>
+    public static int[] Offsets(int[] operandStrides, int[] outShape)
+    {
+        var offsets = new int[Shapes.Numel(outShape)];
+        if (offsets.Length == 0) return offsets;
+        var counter = new int[outShape.Length];
+        int offset = 0;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            offsets[i] = offset;
+            for (int d = outShape.Length - 1; d >= 0; d--)
+            {
+                offset += operandStrides[d];
+                if (++counter[d] < outShape[d]) break;
+                offset -= operandStrides[d] * outShape[d];
+                counter[d] = 0;
+            }
+        }
+        return offsets;
+    }
+
     /// <summary>Coalesced dimensions and an odometer over all rows (every dimension but the last).</summary>
     private ref struct Plan
     {

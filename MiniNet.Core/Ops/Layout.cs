@@ -5,11 +5,13 @@ namespace MiniNet;
 
 public static partial class Ops
 {
-    /// <summary>The same elements under a new shape; one dimension may be −1 (inferred). Shares storage: no copy.</summary>
+    /// <summary>The same elements under a new shape; one dimension may be −1 (inferred). Shares storage: no copy. Works
+    /// for every <see cref="DType"/>.</summary>
     /// <exception cref="ArgumentException">The element counts differ, or more than one −1.</exception>
     public static Tensor Reshape(this Tensor x, params int[] shape)
     {
         int[] resolved = ResolveShape(x, shape);
+        if (x.DType != DType.Float32) return x.ShareElements(resolved);
         Tensor y = Tensor.View(x, resolved);
         return Autograd.Record(y, "reshape", [x], dy =>
         {

@@ -72,14 +72,128 @@ public static partial class Ops
         return centered.Square().Sum(axes, keepDim).Mul(1f / (unbiased ? m - 1 : m));
     }
 
-    /// <summary>The maximum over <paramref name="axis"/> and, for each, the index along the axis where it occurs (the first on ties).</summary>
+    /// <summary>The maximum over <paramref name="axis"/> and, for each, the index along the axis where it occurs (the
+    /// first on ties; NaN counts as the largest). The gradient goes to that index.</summary>
     /// <returns>Values with the axis dropped (or kept with size 1) and the arg-max indices in the same row-major order.</returns>
-    public static (Tensor Values, int[] Indices) Max(this Tensor x, int axis, bool keepDim = false)
+    public static (Tensor Values, int[] Indices) Max(this Tensor x, int axis, bool keepDim = false) =>
+        ExtremumAlong(x, axis, keepDim, larger: true, "Max");
+
+    /// <summary>The minimum over <paramref name="axis"/> and, for each, the index along the axis where it occurs (the
+    /// first on ties; NaN counts as the smallest). The gradient goes to that index.</summary>
+    public static (Tensor Values, int[] Indices) Min(this Tensor x, int axis, bool keepDim = false) =>
+        ExtremumAlong(x, axis, keepDim, larger: false, "Min");
+
+    /// <summary>The largest element as a rank-0 tensor (NaN if any is NaN). As in PyTorch, the gradient is shared
+    /// equally among the elements that equal it.</summary>
+    public static Tensor Max(this Tensor x) => ExtremumOfAll(x, larger: true, "Max");
+
+    /// <summary>The smallest element as a rank-0 tensor (NaN if any is NaN); the gradient is shared equally among the
+    /// elements that equal it.</summary>
+    public static Tensor Min(this Tensor x) => ExtremumOfAll(x, larger: false, "Min");
+
+    /// <summary>The index of the maximum along <paramref name="axis"/> (no gradient), e.g. predicted classes of logits (N, K).</summary>
+    public static int[] ArgMax(this Tensor x, int axis = -1)
     {
-        int a = Shapes.NormalizeAxis(axis, x.Rank, "Max");
-        (int outer, int length, int inner) = Split(x.Dims, a);
+        using (Autograd.NoGrad()) return x.Max(axis).Indices;
+    }
+
+    /// <summary>The index of the maximum along <paramref name="axis"/> as an int64 tensor (PyTorch's <c>argmax</c>), to
+    /// compare, index or one-hot further; <see cref="ArgMax"/> gives the same indices as an <c>int[]</c>.</summary>
+    public static Tensor ArgMaxTensor(this Tensor x, int axis = -1, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: true, "ArgMaxTensor");
+
+    /// <summary>The index of the minimum along <paramref name="axis"/> as an int64 tensor (PyTorch's <c>argmin</c>).</summary>
+    public static Tensor ArgMinTensor(this Tensor x, int axis = -1, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: false, "ArgMinTensor");
+
+    /// <summary>The standard deviation of all elements, √Var (unbiased by default, as PyTorch). Composite.</summary>
+    public static Tensor Std(this Tensor x, bool unbiased = true) => x.Var(unbiased).Sqrt();
+
+    /// <summary>The standard deviation over the given axes, √Var. Composite.</summary>
+    public static Tensor Std(this Tensor x, int[] axes, bool unbiased = true, bool keepDim = false) => x.Var(axes, unbiased, keepDim).Sqrt();
+
+    /// <summary>The standard deviation over one axis. Composite.</summary>
+    public static Tensor Std(this Tensor x, int axis, bool unbiased = true, bool keepDim = false) => x.Var([axis], unbiased, keepDim).Sqrt();
+
+    /// <summary>The p-norm of all elements, (Σ|x|ᵖ)^(1/p) (PyTorch's <c>torch.linalg.vector_norm</c>); p may be
+    /// <see cref="float.PositiveInfinity"/> (the largest |x|). The 2-norm's gradient x/‖x‖ is 0 where the norm is 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">p is not positive or is NaN.</exception>
+    public static Tensor Norm(this Tensor x, float p = 2f) => x.Norm([.. Enumerable.Range(0, x.Rank)], p);
+
+    /// <summary>The p-norm over the given axes; see <see cref="Norm(Tensor, float)"/>.</summary>
+    public static Tensor Norm(this Tensor x, int[] axes, float p = 2f, bool keepDim = false)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!(p > 0f)) throw new ArgumentOutOfRangeException(nameof(p), p, "Norm: p must be positive (or infinity).");
+        if (x.Rank == 0) return x.Abs();
+        bool[] reduced = ReducedAxes(x, axes, "Norm");
+        if (p == 1f) return x.Abs().Sum(axes, keepDim);
+        if (p == 2f) return TwoNorm(x, reduced, keepDim);
+        if (float.IsPositiveInfinity(p)) return InfinityNorm(x, reduced, keepDim);
+        return x.Abs().Pow(p).Sum(axes, keepDim).Pow(1f / p);
+    }
+
+    /// <summary>max |x| over the reduced axes. As in PyTorch, the gradient is shared equally among the elements whose |x|
+    /// equals the maximum, with x's sign.</summary>
+    private static Tensor InfinityNorm(Tensor x, bool[] reduced, bool keepDim)
+    {
+        int[] kept = new int[x.Rank];
+        for (int d = 0; d < x.Rank; d++) kept[d] = reduced[d] ? 1 : x.Dims[d];
+        int[] at = Broadcasting.Offsets(Shapes.BroadcastStrides(kept, x.Dims), x.Dims);
+        Tensor y = Tensor.Allocate(keepDim ? kept : [.. Enumerable.Range(0, x.Rank).Where(d => !reduced[d]).Select(d => x.Dims[d])]);
+        Span<float> norms = y.Values;
+        norms.Clear();   // |x| ≥ 0, so 0 is the maximum of nothing
+        ReadOnlySpan<float> xs = x.Values;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            float v = Math.Abs(xs[i]);
+            if (v > norms[at[i]] || float.IsNaN(v)) norms[at[i]] = v;
+        }
+        return Autograd.Record(y, "norm", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            ReadOnlySpan<float> values = x.Values, largest = y.Values, g = dy.Values;
+            var ties = new int[y.Numel];
+            for (int i = 0; i < values.Length; i++) if (Math.Abs(values[i]) == largest[at[i]]) ties[at[i]]++;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            for (int i = 0; i < values.Length; i++)
+                if (Math.Abs(values[i]) == largest[at[i]]) dx[i] += MathF.Sign(values[i]) * g[at[i]] / ties[at[i]];
+        });
+    }
+
+    /// <summary>√(Σx²) over the reduced axes, with the gradient dy·x/y taken as 0 where y = 0 (the composite's 0·∞).</summary>
+    private static Tensor TwoNorm(Tensor x, bool[] reduced, bool keepDim)
+    {
+        int[] kept = new int[x.Rank];
+        for (int d = 0; d < x.Rank; d++) kept[d] = reduced[d] ? 1 : x.Dims[d];
+        int[] keptStrides = Shapes.BroadcastStrides(kept, x.Dims);
+        float[] squares = BufferPool.Rent(x.Numel);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(x.Values, x.Values, squares.AsSpan(0, x.Numel));
+        Tensor y = Tensor.Allocate(keepDim ? kept : [.. Enumerable.Range(0, x.Rank).Where(d => !reduced[d]).Select(d => x.Dims[d])]);
+        y.Values.Clear();
+        Broadcasting.SumTo(squares.AsSpan(0, x.Numel), x.Dims, keptStrides, y.Values);
+        BufferPool.Return(squares);
+        System.Numerics.Tensors.TensorPrimitives.Sqrt(y.Values, y.Values);
+        return Autograd.Record(y, "norm", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            float[] rented = BufferPool.Rent(y.Numel);
+            Span<float> scale = rented.AsSpan(0, y.Numel);
+            ReadOnlySpan<float> g = dy.Values, norms = y.Values;
+            for (int i = 0; i < scale.Length; i++) scale[i] = norms[i] == 0f ? 0f : g[i] / norms[i];
+            int[] at = Broadcasting.Offsets(keptStrides, x.Dims);
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            ReadOnlySpan<float> xs = x.Values;
+            for (int i = 0; i < dx.Length; i++) dx[i] += xs[i] * scale[at[i]];
+            BufferPool.Return(rented);
+        });
+    }
+
+    private static (Tensor Values, int[] Indices) ExtremumAlong(Tensor x, int axis, bool keepDim, bool larger, string op)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int a = Shapes.NormalizeAxis(axis, x.Rank, op);
+        (int outer, int length, int inner) = AroundAxis(x.Dims, a);
         if (length == 0)
-            throw new ArgumentException($"Max: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.", nameof(axis));
+            throw new ArgumentException($"{op}: axis {axis} of shape {Shapes.Format(x.Dims)} is empty.", nameof(axis));
         Tensor y = Tensor.Allocate(ReducedShape(x.Dims, a, keepDim));
         Span<float> values = y.Values;
         var indices = new int[outer * inner];
@@ -90,16 +204,16 @@ public static partial class Ops
             {
                 int baseIndex = o * length * inner + i, best = 0;
                 float bestValue = src[baseIndex];
-                for (int l = 1; l < length; l++)
+                for (int l = 1; l < length && !float.IsNaN(bestValue); l++)
                 {
                     float v = src[baseIndex + l * inner];
-                    if (v > bestValue || (float.IsNaN(v) && !float.IsNaN(bestValue))) { bestValue = v; best = l; }
+                    if ((larger ? v > bestValue : v < bestValue) || float.IsNaN(v)) { bestValue = v; best = l; }
                 }
                 values[o * inner + i] = bestValue;
                 indices[o * inner + i] = best;
             }
         }
-        Autograd.Record(y, "max", [x], dy =>
+        Autograd.Record(y, larger ? "max" : "min", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
@@ -111,14 +225,42 @@ public static partial class Ops
         return (y, indices);
     }
 
-    /// <summary>The index of the maximum along <paramref name="axis"/> (no gradient), e.g. predicted classes of logits (N, K).</summary>
-    public static int[] ArgMax(this Tensor x, int axis = -1)
+    private static Tensor ExtremumOfAll(Tensor x, bool larger, string op)
     {
-        using (Autograd.NoGrad()) return x.Max(axis).Indices;
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Numel == 0) throw new ArgumentException($"{op}: tensor of shape {Shapes.Format(x.Dims)} has no elements.", nameof(x));
+        ReadOnlySpan<float> src = x.Values;
+        float best = src[0];
+        for (int i = 1; i < src.Length && !float.IsNaN(best); i++)
+            if ((larger ? src[i] > best : src[i] < best) || float.IsNaN(src[i])) best = src[i];
+        Tensor y = Tensor.Allocate();
+        y.Values[0] = best;
+        return Autograd.Record(y, larger ? "max" : "min", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            ReadOnlySpan<float> xs = x.Values;
+            bool nan = float.IsNaN(best);
+            int ties = 0;
+            foreach (float v in xs) if (v == best || nan && float.IsNaN(v)) ties++;
+            float share = dy.Values[0] / ties;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            for (int i = 0; i < xs.Length; i++) if (xs[i] == best || nan && float.IsNaN(xs[i])) dx[i] += share;
+        });
+    }
+
+    private static Tensor ArgExtremum(Tensor x, int axis, bool keepDim, bool larger, string op)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int[] indices;
+        using (Autograd.NoGrad()) indices = ExtremumAlong(x, axis, keepDim, larger, op).Indices;
+        int a = Shapes.NormalizeAxis(axis, x.Rank, op);
+        var values = new long[indices.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = indices[i];
+        return Tensor.OfInt64(values, ReducedShape(x.Dims, a, keepDim));
     }
 
     /// <summary>Views a shape as (outer, shape[axis], inner).</summary>
-    internal static (int Outer, int Length, int Inner) Split(int[] shape, int axis)
+    internal static (int Outer, int Length, int Inner) AroundAxis(int[] shape, int axis)
     {
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= shape[d];

@@ -7,7 +7,7 @@ public static partial class Ops
     /// <summary>softmax(x)ᵢ = e^(xᵢ − max) / Σⱼ e^(xⱼ − max) along <paramref name="axis"/> (max-shifted, so it cannot overflow).</summary>
     public static Tensor Softmax(this Tensor x, int axis = -1)
     {
-        (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "Softmax"));
+        (int outer, int length, int inner) = AroundAxis(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "Softmax"));
         Tensor y = Tensor.Allocate(x.Dims);
         ForEachLine(x.Values, y.Values, outer, length, inner, static (line, dst) =>
         {
@@ -35,7 +35,7 @@ public static partial class Ops
     /// <summary>log softmax(x)ᵢ = xᵢ − max − ln Σⱼ e^(xⱼ − max) along <paramref name="axis"/>.</summary>
     public static Tensor LogSoftmax(this Tensor x, int axis = -1)
     {
-        (int outer, int length, int inner) = Split(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "LogSoftmax"));
+        (int outer, int length, int inner) = AroundAxis(x.Dims, Shapes.NormalizeAxis(axis, x.Rank, "LogSoftmax"));
         Tensor y = Tensor.Allocate(x.Dims);
         ForEachLine(x.Values, y.Values, outer, length, inner, static (line, dst) =>
         {
