@@ -1,8 +1,10 @@
 namespace MiniNet.Optim;
 
-/// <summary>Base of learning-rate schedules: call <see cref="Step"/> once per epoch, after the optimizer's steps.</summary>
-/// <remarks>Each schedule is a closed-form function of the epoch count and the group's initial learning rate, so
-/// restoring <see cref="LastEpoch"/> resumes it exactly.</remarks>
+/// <summary>Base of learning-rate schedules: call <see cref="Step"/> once per epoch after the optimizer's steps, or once
+/// per optimizer step for a schedule counted in steps (give its lengths in steps then: a warm-up of 500 steps, a
+/// <see cref="OneCycleLR"/> over every step of the run).</summary>
+/// <remarks>Each schedule is a closed-form function of the step count and the group's initial learning rate, so
+/// restoring <see cref="LastEpoch"/> (through <see cref="StateDict"/>) resumes it exactly.</remarks>
 public abstract class LRScheduler
 {
     /// <summary>Binds to <paramref name="optimizer"/>. Each schedule's constructor ends with <c>SetEpoch(0)</c>, which sets
@@ -37,8 +39,53 @@ public abstract class LRScheduler
     /// <summary>The learning rate at <paramref name="epoch"/> for a group that started at <paramref name="initialLr"/>.</summary>
     protected abstract double LearningRate(double initialLr, int epoch);
 
+    /// <summary>The learning rate this schedule gives at <paramref name="epoch"/> to a group that started at
+    /// <paramref name="initialLr"/>, without changing anything (as <see cref="SequentialLR"/> uses its pieces).</summary>
+    public double RateAt(double initialLr, int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return LearningRate(initialLr, epoch);
+    }
+
+    /// <summary>The schedule's state, PyTorch's <c>last_epoch</c>: everything else follows from the constructor's
+    /// arguments and the groups' initial learning rates.</summary>
+    public IReadOnlyDictionary<string, double> StateDict() => new Dictionary<string, double> { ["last_epoch"] = LastEpoch };
+
+    /// <summary>Restores a <see cref="StateDict"/> and sets the learning rates it implies.</summary>
+    /// <exception cref="ArgumentException">A key is missing or unknown, or the epoch is not a non-negative integer.</exception>
+    public void LoadStateDict(IReadOnlyDictionary<string, double> state)
+    {
+        ScheduleState.CheckKeys(state, ["last_epoch"], GetType().Name);
+        SetEpoch(ScheduleState.Count(state, "last_epoch", GetType().Name));
+    }
+
     private void Apply()
     {
         foreach (ParamGroup g in Optimizer.ParamGroups) g.Lr = (float)LearningRate(g.InitialLr, LastEpoch);
+    }
+}
+
+/// <summary>Checks on schedule state dictionaries, shared by every schedule.</summary>
+internal static class ScheduleState
+{
+    /// <summary>Throws unless <paramref name="state"/> holds exactly <paramref name="keys"/>.</summary>
+    public static void CheckKeys(IReadOnlyDictionary<string, double> state, IReadOnlyCollection<string> keys, string schedule)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (string key in keys)
+            if (!state.ContainsKey(key))
+                throw new ArgumentException($"{schedule}.LoadStateDict: the state lacks \"{key}\".", nameof(state));
+        foreach (string key in state.Keys)
+            if (!keys.Contains(key))
+                throw new ArgumentException($"{schedule}.LoadStateDict: unknown key \"{key}\" (expected {string.Join(", ", keys)}).", nameof(state));
+    }
+
+    /// <summary>A state value that must be a non-negative integer (an epoch or a counter).</summary>
+    public static int Count(IReadOnlyDictionary<string, double> state, string key, string schedule)
+    {
+        double v = state[key];
+        if (!(v >= 0 && v <= int.MaxValue && Math.Floor(v) == v))
+            throw new ArgumentException($"{schedule}.LoadStateDict: \"{key}\" is {v}; it must be a non-negative integer.", nameof(state));
+        return (int)v;
     }
 }
