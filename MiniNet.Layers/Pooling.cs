@@ -40,3 +40,29 @@ public sealed class AvgPool2d(int kernel, int? stride = null, int padding = 0) :
     /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => x.AvgPool2d(Kernel, Stride, Padding);
 }
+
+/// <summary>Average pooling of (N, C, H, W) input to a fixed output size (PyTorch's AdaptiveAvgPool2d); the default
+/// 1×1 is global average pooling, the head of ResNet-style nets.</summary>
+public sealed class AdaptiveAvgPool2d : Module
+{
+    /// <summary>Pools to <paramref name="outputHeight"/>×<paramref name="outputWidth"/> (1×1 by default).</summary>
+    public AdaptiveAvgPool2d(int outputHeight = 1, int? outputWidth = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputHeight);
+        OutputHeight = outputHeight;
+        OutputWidth = outputWidth ?? outputHeight;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(OutputWidth, nameof(outputWidth));
+    }
+
+    /// <summary>The output height.</summary>
+    public int OutputHeight { get; }
+
+    /// <summary>The output width.</summary>
+    public int OutputWidth { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor x) => x.AdaptiveAvgPool2d(OutputHeight, OutputWidth);
+
+    /// <inheritdoc/>
+    protected override string Describe() => $"AdaptiveAvgPool2d({OutputHeight}, {OutputWidth})";
+}

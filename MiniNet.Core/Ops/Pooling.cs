@@ -83,3 +83,60 @@ public static partial class Ops
         }
     }
 }
+
+public static partial class Ops
+{
+    /// <summary>Average pooling to a fixed output size (PyTorch's <c>adaptive_avg_pool2d</c>): output cell (i, j)
+    /// averages input rows ⌊i·H/outH⌋ .. ⌈(i + 1)·H/outH⌉ − 1 and likewise columns, so windows may overlap or differ in
+    /// size. Output 1×1 is global average pooling.</summary>
+    /// <exception cref="ArgumentException">x is not (N, C, H, W), or an output size is not positive.</exception>
+    public static Tensor AdaptiveAvgPool2d(this Tensor x, int outputHeight, int outputWidth)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank != 4) throw new ArgumentException($"AdaptiveAvgPool2d expects x of shape (N, C, H, W), got {Shapes.Format(x.Dims)}.", nameof(x));
+        if (outputHeight <= 0) throw new ArgumentOutOfRangeException(nameof(outputHeight), outputHeight, "AdaptiveAvgPool2d: the output height must be positive.");
+        if (outputWidth <= 0) throw new ArgumentOutOfRangeException(nameof(outputWidth), outputWidth, "AdaptiveAvgPool2d: the output width must be positive.");
+        int n = x.Dims[0], c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
+        if (outputHeight == 1 && outputWidth == 1) return x.Mean([2, 3], keepDim: true);
+        if (h == 0 || w == 0) throw new ArgumentException($"AdaptiveAvgPool2d: input {Shapes.Format(x.Dims)} has an empty plane.", nameof(x));
+        int planes = n * c, outPlane = outputHeight * outputWidth;
+        Tensor y = Tensor.Allocate(n, c, outputHeight, outputWidth);
+        ReadOnlySpan<float> xs = x.Values;
+        Span<float> ys = y.Values;
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < outputHeight; i++)
+            {
+                (int r0, int r1) = AdaptiveWindow(i, h, outputHeight);
+                for (int j = 0; j < outputWidth; j++)
+                {
+                    (int c0, int c1) = AdaptiveWindow(j, w, outputWidth);
+                    float sum = 0f;
+                    for (int r = r0; r < r1; r++)
+                        for (int q = c0; q < c1; q++) sum += xs[p * h * w + r * w + q];
+                    ys[p * outPlane + i * outputWidth + j] = sum / ((r1 - r0) * (c1 - c0));
+                }
+            }
+        return Autograd.Record(y, "adaptive_avg_pool2d", [x], dy =>
+        {
+            if (!x.RequiresGrad) return;
+            Span<float> dx = Autograd.GradTarget(x).ForAdding();
+            ReadOnlySpan<float> g = dy.Values;
+            for (int p = 0; p < planes; p++)
+                for (int i = 0; i < outputHeight; i++)
+                {
+                    (int r0, int r1) = AdaptiveWindow(i, h, outputHeight);
+                    for (int j = 0; j < outputWidth; j++)
+                    {
+                        (int c0, int c1) = AdaptiveWindow(j, w, outputWidth);
+                        float share = g[p * outPlane + i * outputWidth + j] / ((r1 - r0) * (c1 - c0));
+                        for (int r = r0; r < r1; r++)
+                            for (int q = c0; q < c1; q++) dx[p * h * w + r * w + q] += share;
+                    }
+                }
+        });
+    }
+
+    /// <summary>The input range [start, end) of adaptive output cell <paramref name="i"/>.</summary>
+    private static (int Start, int End) AdaptiveWindow(int i, int size, int outputSize) =>
+        ((int)((long)i * size / outputSize), (int)(((long)(i + 1) * size + outputSize - 1) / outputSize));
+}
