@@ -2,7 +2,8 @@ using MiniNet.Kernels;
 
 namespace MiniNet.Optim;
 
-/// <summary>Adam, exactly PyTorch's rule (including the AMSGrad variant).</summary>
+/// <summary>Adam, exactly PyTorch's rule (including the AMSGrad variant, and <c>maximize</c>, which ascends the
+/// objective by using −g for g).</summary>
 /// <remarks>
 /// For each parameter p with gradient g, at its step t = 1, 2, …:
 /// <code>
@@ -22,22 +23,22 @@ public class Adam : Optimizer
     /// <summary>One group over <paramref name="parameters"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">lr ≤ 0, a beta outside [0, 1), eps or weightDecay &lt; 0; the message names it.</exception>
     public Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f,
-        float weightDecay = 0f, bool amsgrad = false)
-        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false) { }
+        float weightDecay = 0f, bool amsgrad = false, bool maximize = false)
+        : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false, maximize) { }
 
     /// <summary>Several groups, each with its own learning rate (or <paramref name="lr"/>).</summary>
     public Adam(IEnumerable<ParamGroup> groups, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f,
-        float weightDecay = 0f, bool amsgrad = false)
-        : this(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false) { }
+        float weightDecay = 0f, bool amsgrad = false, bool maximize = false)
+        : this(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false, maximize) { }
 
     private protected Adam(IEnumerable<ParamGroup> groups, float lr, float beta1, float beta2, float eps, float weightDecay,
-        bool amsgrad, bool decoupled) : base(groups, lr)
+        bool amsgrad, bool decoupled, bool maximize) : base(groups, lr)
     {
         if (!(beta1 >= 0f && beta1 < 1f)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, $"beta1 must be in [0, 1), got {beta1}.");
         if (!(beta2 >= 0f && beta2 < 1f)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, $"beta2 must be in [0, 1), got {beta2}.");
         CheckNonNegative(eps, nameof(eps));
         CheckNonNegative(weightDecay, nameof(weightDecay));
-        (Beta1, Beta2, Eps, WeightDecay, AmsGrad, _decoupled) = (beta1, beta2, eps, weightDecay, amsgrad, decoupled);
+        (Beta1, Beta2, Eps, WeightDecay, AmsGrad, Maximize, _decoupled) = (beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled);
         Tensor[] parameters = ParamGroups.SelectMany(g => g.Parameters).ToArray();
         int n = parameters.Length;
         (_m, _v, _vMax) = (new Tensor[n], new Tensor[n], new Tensor?[n]);
@@ -65,6 +66,9 @@ public class Adam : Optimizer
     /// <summary>Whether the AMSGrad maximum of second moments is used.</summary>
     public bool AmsGrad { get; }
 
+    /// <summary>Whether the objective is maximised: the update uses −g, before weight decay is added (PyTorch's rule).</summary>
+    public bool Maximize { get; }
+
     /// <inheritdoc/>
     protected override void Update(int index, Tensor parameter, Tensor grad, float lr)
     {
@@ -74,7 +78,14 @@ public class Adam : Optimizer
             Correction2: (float)Math.Sqrt(1.0 - Math.Pow(Beta2, t)),
             Decay: _decoupled ? 1f - lr * WeightDecay : 1f,
             WeightDecay: _decoupled ? 0f : WeightDecay);
-        OptimizerKernels.Adam(parameter.Storage, grad.Storage, _m[index].Storage, _v[index].Storage, _vMax[index]?.Storage, parameter.Numel, step);
+        float[] g = grad.Storage;
+        if (Maximize)
+        {
+            g = BufferPool.Rent(grad.Numel);
+            System.Numerics.Tensors.TensorPrimitives.Negate(grad.Storage.AsSpan(0, grad.Numel), g.AsSpan(0, grad.Numel));
+        }
+        OptimizerKernels.Adam(parameter.Storage, g, _m[index].Storage, _v[index].Storage, _vMax[index]?.Storage, parameter.Numel, step);
+        if (Maximize) BufferPool.Return(g);
     }
 }
 
@@ -83,11 +94,11 @@ public sealed class AdamW : Adam
 {
     /// <summary>One group over <paramref name="parameters"/>.</summary>
     public AdamW(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f,
-        float weightDecay = 1e-2f, bool amsgrad = false)
-        : base([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true) { }
+        float weightDecay = 1e-2f, bool amsgrad = false, bool maximize = false)
+        : base([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true, maximize) { }
 
     /// <summary>Several groups, each with its own learning rate (or <paramref name="lr"/>).</summary>
     public AdamW(IEnumerable<ParamGroup> groups, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f,
-        float weightDecay = 1e-2f, bool amsgrad = false)
-        : base(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true) { }
+        float weightDecay = 1e-2f, bool amsgrad = false, bool maximize = false)
+        : base(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true, maximize) { }
 }

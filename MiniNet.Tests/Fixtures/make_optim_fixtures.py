@@ -49,6 +49,8 @@ optimizers = [
     trajectory("rmsprop", lambda p: torch.optim.RMSprop(p, lr=0.01)),
     trajectory("rmsprop_centered_momentum_wd", lambda p: torch.optim.RMSprop(p, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.05, momentum=0.8, centered=True)),
     trajectory("adagrad", lambda p: torch.optim.Adagrad(p, lr=0.1)),
+    trajectory("adam_maximize", lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1, maximize=True)),
+    trajectory("adamw_maximize_amsgrad", lambda p: torch.optim.AdamW(p, lr=0.01, amsgrad=True, maximize=True)),
     trajectory("adagrad_decay_wd_init", lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, eps=1e-6)),
 ]
 

@@ -31,6 +31,8 @@ public class OptimizerTests
         "adam" => new Adam(p, lr: 0.01f),
         "adam_wd_amsgrad" => new Adam(p, lr: 0.02f, beta1: 0.8f, beta2: 0.99f, eps: 1e-6f, weightDecay: 0.1f, amsgrad: true),
         "adamw" => new AdamW(p, lr: 0.01f, weightDecay: 0.1f),
+        "adam_maximize" => new Adam(p, lr: 0.01f, weightDecay: 0.1f, maximize: true),
+        "adamw_maximize_amsgrad" => new AdamW(p, lr: 0.01f, amsgrad: true, maximize: true),
         "rmsprop" => new RMSprop(p, lr: 0.01f),
         "rmsprop_centered_momentum_wd" => new RMSprop(p, lr: 0.005f, alpha: 0.9f, eps: 1e-6f, weightDecay: 0.05f, momentum: 0.8f, centered: true),
         "adagrad" => new Adagrad(p, lr: 0.1f),
