@@ -29,16 +29,31 @@ public sealed class Normalization
     public static Normalization Fit(TensorDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        (int channels, int inner) = Layout(data.Features);
+        return Fit(data.Features);
+    }
+
+    /// <summary>Computes per-channel mean and std over the features of a dataset with float targets.</summary>
+    public static Normalization Fit(TensorPairDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Fit(data.Features);
+    }
+
+    /// <summary>Computes per-channel mean and std over every sample and position of (N, C, …) <paramref name="features"/> (in double).</summary>
+    /// <exception cref="ArgumentException">Features of rank below 2.</exception>
+    public static Normalization Fit(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        (int channels, int inner) = Layout(features);
         var sum = new double[channels];
         var squares = new double[channels];
-        ReadOnlySpan<float> x = data.Features.Data;
+        ReadOnlySpan<float> x = features.Data;
         for (int offset = 0; offset < x.Length; offset += inner)
         {
             int c = offset / inner % channels;
             foreach (float v in x.Slice(offset, inner)) { sum[c] += v; squares[c] += (double)v * v; }
         }
-        long count = (long)data.Count * inner;
+        long count = (long)features.Shape[0] * inner;
         var mean = new float[channels];
         var std = new float[channels];
         for (int c = 0; c < channels; c++)
@@ -55,10 +70,30 @@ public sealed class Normalization
     public TensorDataset Apply(TensorDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        (int channels, int inner) = Layout(data.Features);
+        return new TensorDataset(Apply(data.Features), [.. data.Labels], data.Classes);
+    }
+
+    /// <summary>A new dataset with standardised features (targets shared).</summary>
+    /// <exception cref="ArgumentException">The data's channel count differs from the fitted one.</exception>
+    public TensorPairDataset Apply(TensorPairDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new TensorPairDataset(Apply(data.Features), data.Targets, data.TargetNames);
+    }
+
+    /// <summary>The same standardisation applied per sample in a loader (<c>DataLoader(…, transform: …)</c>), for
+    /// data too large to standardise ahead or composed with augmentation.</summary>
+    public Transforms.Normalize Transform() => new(_mean, _std);
+
+    /// <summary>Standardised copy of (N, C, …) <paramref name="features"/>.</summary>
+    /// <exception cref="ArgumentException">The features' channel count differs from the fitted one.</exception>
+    public Tensor Apply(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        (int channels, int inner) = Layout(features);
         if (channels != _mean.Length)
-            throw new ArgumentException($"Normalization: fitted on {_mean.Length} channels, data {Shapes.Format(data.Features.Shape)} has {channels}.", nameof(data));
-        Tensor result = data.Features.Clone();
+            throw new ArgumentException($"Normalization: fitted on {_mean.Length} channels, data {Shapes.Format(features.Shape)} has {channels}.", nameof(features));
+        Tensor result = features.Clone();
         Span<float> x = result.Data;
         for (int offset = 0; offset < x.Length; offset += inner)
         {
@@ -67,7 +102,7 @@ public sealed class Normalization
             float mu = _mean[c], inv = 1f / _std[c];
             for (int i = 0; i < run.Length; i++) run[i] = (run[i] - mu) * inv;
         }
-        return new TensorDataset(result, [.. data.Labels], data.Classes);
+        return result;
     }
 
     private static (int Channels, int Inner) Layout(Tensor features)

@@ -46,6 +46,21 @@ public sealed class LabeledSubset(ILabeledDataset source, IReadOnlyList<int> ind
     public int CopySample(int index, Span<float> destination) => source.CopySample(SourceIndex(index), destination);
 }
 
+/// <summary>A <see cref="Subset{T}"/> of a dataset with float targets that is itself one, so a loader copies its samples
+/// straight from the source (<see cref="ITensorPairDataset.CopySample"/>).</summary>
+public sealed class TensorPairSubset(ITensorPairDataset source, IReadOnlyList<int> indices)
+    : Subset<(Tensor Features, Tensor Target)>(source, indices), ITensorPairDataset
+{
+    /// <inheritdoc/>
+    public IReadOnlyList<int> SampleShape => source.SampleShape;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> TargetShape => source.TargetShape;
+
+    /// <inheritdoc/>
+    public void CopySample(int index, Span<float> features, Span<float> target) => source.CopySample(SourceIndex(index), features, target);
+}
+
 /// <summary>Dataset helpers.</summary>
 public static class Datasets
 {
@@ -55,6 +70,14 @@ public static class Datasets
     {
         ArgumentNullException.ThrowIfNull(dataset);
         return [.. SplitIndices(dataset.Count, fractions, seed).Select(part => new LabeledSubset(dataset, part))];
+    }
+
+    /// <summary>Splits a dataset with float targets into disjoint random subsets (PyTorch's <c>random_split</c>),
+    /// reproducibly for a seed; see <see cref="RandomSplit{T}(IDataset{T}, IReadOnlyList{double}, int)"/>.</summary>
+    public static TensorPairSubset[] RandomSplit(ITensorPairDataset dataset, IReadOnlyList<double> fractions, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return [.. SplitIndices(dataset.Count, fractions, seed).Select(part => new TensorPairSubset(dataset, part))];
     }
 
     /// <summary>Splits a dataset into disjoint random subsets that cover it, reproducibly for a seed.</summary>

@@ -4,7 +4,8 @@ using CsvHelper.Configuration;
 
 namespace MiniNet.Data;
 
-/// <summary>Tabular data from a CSV file (read with CsvHelper): numeric feature columns and a label column, by name.</summary>
+/// <summary>Tabular data from a CSV file (read with CsvHelper): numeric feature columns and a label column, or one or
+/// more float target columns (<see cref="LoadTargets"/>), by name.</summary>
 /// <remarks>To load a training and a test file, give both the same <c>classes</c> list, so that each label gets the same
 /// number in both even when one file lacks a class:
 /// <code>
@@ -31,26 +32,10 @@ public static class CsvDataset
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(labelColumn);
-        MiniNet.IO.RegularFile.Require(path, "CSV");
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { DetectColumnCountChanges = false, BadDataFound = null };
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, config);
-        if (!csv.Read() || !csv.ReadHeader())
-            throw new InvalidDataException($"{path}: line 1: the file is empty; a header row is expected.");
-        string[] header = csv.HeaderRecord!;
-        for (int i = 0; i < header.Length; i++)
-            for (int j = i + 1; j < header.Length; j++)
-                if (header[i] == header[j])
-                    throw new InvalidDataException($"{path}: header: column '{header[i]}' appears twice (columns {i + 1} and {j + 1}); names must be unique.");
-        int labelIndex = Array.IndexOf(header, labelColumn);
-        if (labelIndex < 0)
-            throw new InvalidDataException($"{path}: header: no column '{labelColumn}' (columns: {string.Join(", ", header)}).");
+        using CsvReader csv = Open(path, out string[] header);
+        int labelIndex = Columns(path, header, [labelColumn])[0];
         string[] featureNames = featureColumns?.ToArray() ?? header.Where((_, i) => i != labelIndex).ToArray();
-        int[] featureIndex = featureNames.Select(name =>
-        {
-            int i = Array.IndexOf(header, name);
-            return i >= 0 ? i : throw new InvalidDataException($"{path}: header: no column '{name}' (columns: {string.Join(", ", header)}).");
-        }).ToArray();
+        int[] featureIndex = Columns(path, header, featureNames);
         if (featureIndex.Length == 0) throw new InvalidDataException($"{path}: header: no feature columns besides '{labelColumn}'.");
 
         Dictionary<string, int>? classIndex = null;
@@ -67,16 +52,8 @@ public static class CsvDataset
         var labelsByClass = new List<int>();
         while (csv.Read())
         {
-            long line = csv.Parser.RawRow;
-            if (csv.Parser.Count != header.Length)
-                throw new InvalidDataException($"{path}: line {line}: {csv.Parser.Count} fields, the header has {header.Length}.");
-            for (int k = 0; k < featureIndex.Length; k++)
-            {
-                string text = csv.GetField(featureIndex[k]) ?? "";
-                if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
-                    throw new InvalidDataException($"{path}: line {line}: column '{featureNames[k]}': '{text}' is not a finite number.");
-                features.Add(value);
-            }
+            long line = CheckRow(path, csv, header);
+            ReadNumbers(path, csv, line, featureIndex, featureNames, features);
             string label = csv.GetField(labelIndex) ?? "";
             if (label.Length == 0) throw new InvalidDataException($"{path}: line {line}: column '{labelColumn}' is empty.");
             if (classIndex is not null)
@@ -112,5 +89,92 @@ public static class CsvDataset
             names = found;
         }
         return new TensorDataset(Tensor.FromArray(features.ToArray(), labels.Length, featureIndex.Length), labels, names);
+    }
+
+    /// <summary>Reads <paramref name="path"/> into a dataset of (N, F) features and (N, T) float targets: regression,
+    /// several outputs, or soft targets.</summary>
+    /// <param name="path">A CSV file with a header row.</param>
+    /// <param name="targetColumns">The target columns' headers, in order (one or more).</param>
+    /// <param name="featureColumns">The feature columns' headers, in order; null for every column but the targets.</param>
+    /// <exception cref="InvalidDataException">Not a regular file, a repeated or missing column, a column both feature and
+    /// target, a row with the wrong number of fields, or a value that is not a finite number; the message names the
+    /// file, the line and the column.</exception>
+    public static TensorPairDataset LoadTargets(string path, IReadOnlyList<string> targetColumns, IReadOnlyList<string>? featureColumns = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(targetColumns);
+        if (targetColumns.Count == 0) throw new ArgumentException("CsvDataset: give at least one target column.", nameof(targetColumns));
+        using CsvReader csv = Open(path, out string[] header);
+        string[] targetNames = [.. targetColumns];
+        int[] targetIndex = Columns(path, header, targetNames);
+        string[] featureNames = featureColumns?.ToArray() ?? header.Where((_, i) => !targetIndex.Contains(i)).ToArray();
+        int[] featureIndex = Columns(path, header, featureNames);
+        if (featureIndex.Length == 0) throw new InvalidDataException($"{path}: header: no feature columns besides the targets ({string.Join(", ", targetNames)}).");
+        if (featureNames.FirstOrDefault(targetNames.Contains) is { } both)
+            throw new InvalidDataException($"{path}: column '{both}' is given both as a feature and as a target.");
+        var features = new List<float>();
+        var targets = new List<float>();
+        while (csv.Read())
+        {
+            long line = CheckRow(path, csv, header);
+            ReadNumbers(path, csv, line, featureIndex, featureNames, features);
+            ReadNumbers(path, csv, line, targetIndex, targetNames, targets);
+        }
+        if (targets.Count == 0) throw new InvalidDataException($"{path}: no data rows after the header.");
+        int rows = targets.Count / targetIndex.Length;
+        return new TensorPairDataset(Tensor.FromArray(features.ToArray(), rows, featureIndex.Length),
+            Tensor.FromArray(targets.ToArray(), rows, targetIndex.Length), targetNames);
+    }
+
+    /// <summary>Opens the file and reads its header, whose names must be unique.</summary>
+    private static CsvReader Open(string path, out string[] header)
+    {
+        MiniNet.IO.RegularFile.Require(path, "CSV");
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture) { DetectColumnCountChanges = false, BadDataFound = null };
+        var csv = new CsvReader(new StreamReader(path), config);
+        try
+        {
+            if (!csv.Read() || !csv.ReadHeader())
+                throw new InvalidDataException($"{path}: line 1: the file is empty; a header row is expected.");
+            header = csv.HeaderRecord!;
+            for (int i = 0; i < header.Length; i++)
+                for (int j = i + 1; j < header.Length; j++)
+                    if (header[i] == header[j])
+                        throw new InvalidDataException($"{path}: header: column '{header[i]}' appears twice (columns {i + 1} and {j + 1}); names must be unique.");
+            return csv;
+        }
+        catch
+        {
+            csv.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The positions of <paramref name="names"/> in the header.</summary>
+    private static int[] Columns(string path, string[] header, IEnumerable<string> names) => [.. names.Select(name =>
+    {
+        int i = Array.IndexOf(header, name);
+        return i >= 0 ? i : throw new InvalidDataException($"{path}: header: no column '{name}' (columns: {string.Join(", ", header)}).");
+    })];
+
+    /// <summary>The current row's line number, after checking its field count against the header's.</summary>
+    private static long CheckRow(string path, CsvReader csv, string[] header)
+    {
+        long line = csv.Parser.RawRow;
+        if (csv.Parser.Count != header.Length)
+            throw new InvalidDataException($"{path}: line {line}: {csv.Parser.Count} fields, the header has {header.Length}.");
+        return line;
+    }
+
+    /// <summary>Appends the current row's values of the given columns, each a finite number.</summary>
+    private static void ReadNumbers(string path, CsvReader csv, long line, int[] columns, string[] names, List<float> values)
+    {
+        for (int k = 0; k < columns.Length; k++)
+        {
+            string text = csv.GetField(columns[k]) ?? "";
+            if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
+                throw new InvalidDataException($"{path}: line {line}: column '{names[k]}': '{text}' is not a finite number.");
+            values.Add(value);
+        }
     }
 }

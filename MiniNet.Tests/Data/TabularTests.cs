@@ -114,3 +114,39 @@ public class CsvClassesTests : TempDirectoryTest
         Assert.That(d.Labels, Is.EqualTo(new[] { 3, 1, 0, 2 }));
     }
 }
+
+[TestFixture]
+public class CsvTargetsTests : TempDirectoryTest
+{
+    private string Write(string text)
+    {
+        string path = PathOf("data.csv");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Test]
+    public void LoadTargets_ReadsSeveralFloatTargets()
+    {
+        TensorPairDataset d = CsvDataset.LoadTargets(Write("a,price,b,rating\n1,10.5,2,-0.25\n3,4e1,4,1\n"), ["price", "rating"]);
+        Assert.That(d.Features.Shape, Is.EqualTo(new[] { 2, 2 }));
+        Assert.That(d.Features.ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+        Assert.That(d.Targets.ToArray(), Is.EqualTo(new float[] { 10.5f, -0.25f, 40, 1 }));
+        Assert.That(d.TargetNames, Is.EqualTo(new[] { "price", "rating" }));
+        TensorPairDataset picked = CsvDataset.LoadTargets(Write("a,y,b\n1,2,3\n"), ["y"], ["b"]);
+        Assert.That((picked.Features.ToArray(), picked.Targets.ToArray()), Is.EqualTo((new float[] { 3 }, new float[] { 2 })));
+    }
+
+    [TestCase("a,y\n1,2\n", new[] { "z" }, null, "no column 'z'")]
+    [TestCase("a,y\n1,2\n", new[] { "y" }, new[] { "a", "y" }, "both as a feature and as a target")]
+    [TestCase("a,y\n1,2\n3,cat\n", new[] { "y" }, null, "line 3: column 'y': 'cat'")]
+    [TestCase("a,y\n1,2\n3,NaN\n", new[] { "y" }, null, "line 3: column 'y': 'NaN'")]
+    [TestCase("a,y\n", new[] { "y" }, null, "no data rows")]
+    [TestCase("y\n1\n", new[] { "y" }, null, "no feature columns")]
+    public void LoadTargets_BadFiles_NameWhatIsWrong(string text, string[] targets, string[]? features, string what)
+    {
+        string path = Write(text);
+        var e = Assert.Throws<InvalidDataException>(() => CsvDataset.LoadTargets(path, targets, features));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain(what));
+    }
+}

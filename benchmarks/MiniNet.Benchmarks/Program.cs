@@ -1,7 +1,7 @@
 // MiniNet's performance benchmark: training and eval images/s for the workloads (median of timed windows
 // after warm-up), garbage collections and peak working set, and GEMM GFLOP/s at the workloads' shapes, with the CPU
 // and its measured multiply-add peak.
-// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,resnet,wide,gemm]
+// Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,resnet,wide,gemm,loader]
 //        [--threads N] [--eval-only] [--loops] [--onnx DIR] [--json FILE]
 // --onnx DIR: also run ONNX Runtime on DIR/<workload>.onnx (written by pytorch_baseline.py --export-onnx DIR).
 using System.Diagnostics;
@@ -16,7 +16,7 @@ using MiniNet.Optim;
 bool quick = args.Contains("--quick");
 // Eval alone, in a process that never trains: as a deployed model runs, with the JIT's profile from inference only.
 bool evalOnly = args.Contains("--eval-only");
-string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "resnet", "wide", "gemm"];
+string[] only = OptionValue("--only")?.Split(',') ?? ["fig1", "mlp", "cnn", "resnet", "wide", "gemm", "loader"];
 string json = OptionValue("--json") ?? "benchmark-results.json";
 if (OptionValue("--threads") is { } threadCount) Threads.MaxCount = int.Parse(threadCount, CultureInfo.InvariantCulture);
 int windows = quick ? 3 : 7;
@@ -120,6 +120,8 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
         return best;
     }
 }
+
+if (only.Contains("loader")) results.AddRange(LoaderThroughput.Run(windows, windowSeconds));
 
 if (only.Contains("gemm"))
 {

@@ -1,0 +1,127 @@
+using System.Collections;
+
+namespace MiniNet.Data;
+
+/// <summary>Mini-batches over any dataset, assembled by a collate step (PyTorch's <c>DataLoader</c> with a
+/// <c>collate_fn</c>), reshuffled every epoch, reproducibly for a seed.</summary>
+/// <typeparam name="TSample">What the dataset holds per sample.</typeparam>
+/// <typeparam name="TBatch">What a batch is, as the collate makes it.</typeparam>
+/// <remarks>
+/// <para>Each enumeration is one epoch: every sample appears exactly once (with <c>dropLast</c>, an incomplete final
+/// batch is skipped). With <c>shuffle</c>, epoch e uses a permutation drawn from a generator seeded by (seed, e), so a
+/// run can resume at any epoch by setting <see cref="Epoch"/>.</para>
+/// <para>The loader keeps three batch slots (two used in turn for full batches, one for a smaller final batch) and
+/// hands the collate the batch it last returned for the slot, so a collate that fills its buffers in place assembles
+/// batches without allocating. <b>A yielded batch is then only valid until the next one is requested</b>: copy it to
+/// keep it. With <c>prefetch</c> the next batch is collated on a background thread while the current one is used;
+/// one collate runs at a time.</para>
+/// </remarks>
+public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
+{
+    private readonly IDataset<TSample> _dataset;
+    private readonly ICollate<TSample, TBatch> _collate;
+    private readonly TBatch?[] _slots = new TBatch?[3];
+    private readonly int[] _order;
+
+    /// <summary>Creates a loader that assembles batches of <paramref name="dataset"/> with <paramref name="collate"/>.</summary>
+    /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
+    public DataLoader(IDataset<TSample> dataset, ICollate<TSample, TBatch> collate, int batchSize, bool shuffle = false,
+        int seed = 0, bool dropLast = false, bool prefetch = false)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(collate);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty.", nameof(dataset));
+        (_dataset, _collate, BatchSize, Shuffle, Seed, DropLast, Prefetch) = (dataset, collate, batchSize, shuffle, seed, dropLast, prefetch);
+        _order = new int[dataset.Count];
+    }
+
+    /// <summary>The dataset the batches come from.</summary>
+    public IDataset<TSample> Dataset => _dataset;
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits the samples in a new random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>The seed of the shuffles (and of the random transforms of the built-in collates).</summary>
+    public int Seed { get; }
+
+    /// <summary>Whether an incomplete final batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>Whether the next batch is assembled in the background.</summary>
+    public bool Prefetch { get; }
+
+    /// <summary>The epoch the next enumeration produces (0 first); set it to resume a run.</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>Batches per epoch.</summary>
+    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>Samples per epoch.</summary>
+    public int SampleCount => DropLast ? BatchCount * BatchSize : _dataset.Count;
+
+    /// <summary>Enumerates one epoch and advances <see cref="Epoch"/>.</summary>
+    public IEnumerator<TBatch> GetEnumerator()
+    {
+        int epoch = Epoch++;
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        if (Shuffle) Permute(_order, Rng.Create(MixSeed(Seed, epoch)));
+        return Batches(epoch);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private IEnumerator<TBatch> Batches(int epoch)
+    {
+        int count = BatchCount;
+        if (!Prefetch)
+        {
+            for (int b = 0; b < count; b++) yield return Fill(b, epoch);
+            yield break;
+        }
+        Task<TBatch>? next = Task.Run(() => Fill(0, epoch));
+        try
+        {
+            for (int b = 0; b < count; b++)
+            {
+                TBatch batch = next!.GetAwaiter().GetResult();
+                int following = b + 1;
+                next = following < count ? Task.Run(() => Fill(following, epoch)) : null;
+                yield return batch;
+            }
+        }
+        finally
+        {
+            next?.Wait();   // never leave a collate running into a slot after the enumeration ends
+        }
+    }
+
+    /// <summary>Collates batch <paramref name="b"/> of the current order into its slot.</summary>
+    private TBatch Fill(int b, int epoch)
+    {
+        int start = b * BatchSize, size = Math.Min(BatchSize, _dataset.Count - start);
+        int slot = size == Math.Min(BatchSize, _dataset.Count) ? b % 2 : 2;
+        TBatch batch = _collate.Collate(_dataset, _order.AsSpan(start, size), _slots[slot], new BatchInfo(Seed, epoch, b));
+        _slots[slot] = batch;
+        return batch;
+    }
+
+    private static void Permute(int[] order, System.Random rng)
+    {
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
+    /// <summary>A well-mixed 32-bit seed from (seed, epoch) (SplitMix64's finaliser), so nearby pairs give unrelated shuffles.</summary>
+    private static int MixSeed(int seed, int epoch) => (int)SampleRandom.Mix(((ulong)(uint)seed << 32) | (uint)epoch);
+}
+
+/// <summary>Which batch a collate is assembling: the loader's seed, the epoch and the batch's position in it, from
+/// which a collate seeds any randomness (see <see cref="SampleRandom"/>).</summary>
+public readonly record struct BatchInfo(int Seed, int Epoch, int Index);
