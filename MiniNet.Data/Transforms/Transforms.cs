@@ -35,15 +35,12 @@ public sealed class Compose : ITransform
             _steps[0].Apply(input, inputShape, output, ref random);
             return;
         }
-        // Intermediate results alternate between two pooled buffers, each as large as the largest intermediate.
-        int[][] shapes = new int[_steps.Length + 1][];
-        shapes[0] = [.. inputShape];
-        int largest = 0;
-        for (int i = 0; i < _steps.Length; i++)
-        {
-            shapes[i + 1] = _steps[i].OutputShape(shapes[i]);
-            if (i + 1 < _steps.Length) largest = Math.Max(largest, Shapes.Numel(shapes[i + 1]));
-        }
+        // Intermediate results alternate between two pooled buffers, each as large as the largest intermediate. The
+        // chain's shapes are worked out once per input shape and kept (immutable, so loaders on several threads may
+        // share the chain): a sample then costs no allocation.
+        Plan plan = _plan is { } known && FeatureTransform.Same(known.Shapes[0], inputShape) ? known : (_plan = PlanFor(inputShape));
+        int[][] shapes = plan.Shapes;
+        int largest = plan.Largest;
         float[] a = System.Buffers.ArrayPool<float>.Shared.Rent(largest), b = System.Buffers.ArrayPool<float>.Shared.Rent(largest);
         try
         {
@@ -60,6 +57,24 @@ public sealed class Compose : ITransform
             System.Buffers.ArrayPool<float>.Shared.Return(a);
             System.Buffers.ArrayPool<float>.Shared.Return(b);
         }
+    }
+
+    /// <summary>The shapes along the chain for one input shape, and the largest intermediate's size.</summary>
+    private sealed record Plan(int[][] Shapes, int Largest);
+
+    private Plan? _plan;
+
+    private Plan PlanFor(IReadOnlyList<int> inputShape)
+    {
+        int[][] shapes = new int[_steps.Length + 1][];
+        shapes[0] = [.. inputShape];
+        int largest = 0;
+        for (int i = 0; i < _steps.Length; i++)
+        {
+            shapes[i + 1] = _steps[i].OutputShape(shapes[i]);
+            if (i + 1 < _steps.Length) largest = Math.Max(largest, Shapes.Numel(shapes[i + 1]));
+        }
+        return new Plan(shapes, largest);
     }
 }
 
