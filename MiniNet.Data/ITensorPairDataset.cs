@@ -77,6 +77,23 @@ public sealed class TensorPairDataset : ITensorPairDataset
         TargetSize = Shapes.Numel(_targetShape);
     }
 
+    /// <summary>A dataset holding copies of every sample of <paramref name="source"/> (a subset or a split, say) in
+    /// two tensors, for what needs whole tensors: fitting a <see cref="Normalization"/>, or evaluating in one batch.</summary>
+    /// <exception cref="ArgumentException">An empty source.</exception>
+    public static TensorPairDataset CopyOf(ITensorPairDataset source, IReadOnlyList<string>? targetNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Count == 0) throw new ArgumentException("TensorPairDataset.CopyOf: the source holds no samples.", nameof(source));
+        int[] sampleShape = [.. source.SampleShape], targetShape = [.. source.TargetShape];
+        int sampleSize = Shapes.Numel(sampleShape), targetSize = Shapes.Numel(targetShape);
+        var features = new float[(long)source.Count * sampleSize];
+        var targets = new float[(long)source.Count * targetSize];
+        for (int i = 0; i < source.Count; i++)
+            source.CopySample(i, features.AsSpan(i * sampleSize, sampleSize), targets.AsSpan(i * targetSize, targetSize));
+        return new TensorPairDataset(Tensor.Wrap(features, [source.Count, .. sampleShape]), Tensor.Wrap(targets, [source.Count, .. targetShape]),
+            targetNames ?? (source as TensorPairDataset)?.TargetNames);
+    }
+
     /// <summary>All features, (N, …).</summary>
     public Tensor Features { get; }
 

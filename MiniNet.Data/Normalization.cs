@@ -32,11 +32,12 @@ public sealed class Normalization
         return Fit(data.Features);
     }
 
-    /// <summary>Computes per-channel mean and std over the features of a dataset with float targets.</summary>
-    public static Normalization Fit(TensorPairDataset data)
+    /// <summary>Computes per-channel mean and std over the features of a dataset with float targets (a subset or a
+    /// split too, such as the training part of <see cref="Datasets.RandomSplit(ITensorPairDataset, IReadOnlyList{double}, int)"/>).</summary>
+    public static Normalization Fit(ITensorPairDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return Fit(data.Features);
+        return Fit((data as TensorPairDataset ?? TensorPairDataset.CopyOf(data)).Features);
     }
 
     /// <summary>Computes per-channel mean and std over every sample and position of (N, C, …) <paramref name="features"/> (in double).</summary>
