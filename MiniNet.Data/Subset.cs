@@ -92,28 +92,28 @@ public static class Datasets
         return [.. SplitIndices(dataset.Count, fractions, seed).Select(part => new Subset<T>(dataset, part))];
     }
 
-    private static int[][] SplitIndices(int count, IReadOnlyList<double> parts, int seed)
+    private static int[][] SplitIndices(int count, IReadOnlyList<double> fractions, int seed)
     {
-        ArgumentNullException.ThrowIfNull(parts);
-        if (parts.Count == 0) throw new ArgumentException("RandomSplit: give at least one fraction or length.", nameof(parts));
-        if (parts.Any(p => !(p >= 0) || double.IsInfinity(p)))
-            throw new ArgumentException($"RandomSplit: ({string.Join(", ", parts)}) includes a negative or non-finite part.", "fractions");
-        double total = parts.Sum();
+        ArgumentNullException.ThrowIfNull(fractions);
+        if (fractions.Count == 0) throw new ArgumentException("RandomSplit: give at least one fraction or length.", nameof(fractions));
+        if (fractions.Any(p => !(p >= 0) || double.IsInfinity(p)))
+            throw new ArgumentException($"RandomSplit: ({string.Join(", ", fractions)}) includes a negative or non-finite part.", nameof(fractions));
+        double total = fractions.Sum();
         int[] lengths;
         if (Math.Abs(total - 1) < 1e-9)   // fractions, as PyTorch decides (so (1, 0) is all to the first part)
         {
-            lengths = [.. parts.Select(p => (int)Math.Floor(p * count))];
+            lengths = [.. fractions.Select(p => (int)Math.Floor(p * count))];
             int remainder = count - lengths.Sum();
             for (int i = 0; i < remainder; i++) lengths[i % lengths.Length]++;
         }
-        else if (total == count && parts.All(p => p == Math.Floor(p)))
+        else if (total == count && fractions.All(p => p == Math.Floor(p)))
         {
-            lengths = [.. parts.Select(p => (int)p)];
+            lengths = [.. fractions.Select(p => (int)p)];
         }
         else
         {
             throw new ArgumentException(
-                $"RandomSplit: ({string.Join(", ", parts)}) neither are fractions adding up to 1 nor lengths adding up to the {count} samples.", "fractions");
+                $"RandomSplit: ({string.Join(", ", fractions)}) neither are fractions adding up to 1 nor lengths adding up to the {count} samples.", nameof(fractions));
         }
         int[] order = [.. Enumerable.Range(0, count)];
         Rng.Create(seed).Shuffle(order);

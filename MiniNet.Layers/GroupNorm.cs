@@ -121,6 +121,10 @@ public abstract class InstanceNorm : Module
         }
         else
         {
+            // Instance statistics of one value are that value and zero: PyTorch refuses them, and so does this layer.
+            if (axes.Aggregate(1, (m, a) => m * x.Shape[a]) <= 1)
+                throw new ArgumentException(
+                    $"{GetType().Name}: expected more than 1 spatial element when normalising with instance statistics, got input of shape {Shapes.Format(x.Shape)}.", nameof(x));
             Tensor centered = x - x.Mean(axes, keepDim: true);
             Tensor biased = centered.Square().Mean(axes, keepDim: true);
             y = centered / (biased + Eps).Sqrt();
@@ -135,7 +139,7 @@ public abstract class InstanceNorm : Module
         using (Autograd.NoGrad())
         {
             float[] mean = x.Mean(axes).Mean(0).ToArray();
-            float[] variance = biasedVariance.Mean(axes).Mean(0).Mul(count > 1 ? count / (count - 1f) : float.NaN).ToArray();
+            float[] variance = biasedVariance.Mean(axes).Mean(0).Mul(count / (count - 1f)).ToArray();
             Span<float> rm = RunningMean!.Data, rv = RunningVar!.Data;
             for (int c = 0; c < NumFeatures; c++)
             {

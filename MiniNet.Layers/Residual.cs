@@ -30,7 +30,7 @@ public sealed class Residual : Module
         Tensor s = Shortcut is null ? x : Shortcut.Call(x);
         if (!f.Shape.SequenceEqual(s.Shape))
             throw new ArgumentException(
-                $"Residual: the body gives {Shapes.Format(f.Shape)} but the shortcut {(Shortcut is null ? "(identity)" : "")} gives " +
+                $"Residual: the body gives {Shapes.Format(f.Shape)} but the shortcut {(Shortcut is null ? "(identity) " : "")}gives " +
                 $"{Shapes.Format(s.Shape)} for input {Shapes.Format(x.Shape)}; give a shortcut that matches the body's shape.", nameof(x));
         return f + s;
     }

@@ -54,9 +54,14 @@ public static partial class Ops
     public static long CountNonzero(this Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        Tensor mask = x.DType == DType.Bool ? x : x.To(DType.Bool);
+        // Counted in place (float storage through the internal view, so counting does not expose a leased array).
         long count = 0;
-        foreach (bool b in mask.BoolData) if (b) count++;
+        switch (x.DType)
+        {
+            case DType.Bool: foreach (bool b in x.BoolData) if (b) count++; break;
+            case DType.Int64: foreach (long v in x.Int64Data) if (v != 0) count++; break;
+            default: foreach (float v in x.Values) if (v != 0f) count++; break;   // NaN is nonzero, as in PyTorch
+        }
         return count;
     }
 

@@ -124,26 +124,29 @@ public static partial class Ops
         long total = 0;
         foreach (int s in sizes)
         {
-            if (s < 0) throw new ArgumentException($"Split: sizes ({string.Join(", ", sizes)}) include a negative size.", nameof(sizes));
+            if (s < 0) throw new ArgumentException($"Split: sizes {Shapes.Format(sizes)} include a negative size.", nameof(sizes));
             total += s;
         }
         if (total != size)
             throw new ArgumentException(
-                $"Split: sizes ({string.Join(", ", sizes)}) add up to {total}, but axis {axis} of shape {Shapes.Format(x.Dims)} has {size}.", nameof(sizes));
+                $"Split: sizes {Shapes.Format(sizes)} add up to {total}, but axis {axis} of shape {Shapes.Format(x.Dims)} has {size}.", nameof(sizes));
         var pieces = new Tensor[sizes.Length];
         for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++) pieces[i] = x.Narrow(axis, start, sizes[i]);
         return pieces;
     }
 
     /// <summary>Splits into at most <paramref name="chunks"/> pieces of ⌈size / chunks⌉ along <paramref name="axis"/>
-    /// (the last smaller; fewer pieces when that size covers the axis sooner), as PyTorch's <c>chunk</c>.</summary>
+    /// (the last smaller; fewer pieces when that size covers the axis sooner; <paramref name="chunks"/> empty pieces of
+    /// an empty axis), as PyTorch's <c>chunk</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="chunks"/> is not positive.</exception>
     public static Tensor[] Chunk(this Tensor x, int chunks, int axis = 0)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (chunks <= 0) throw new ArgumentOutOfRangeException(nameof(chunks), chunks, "Chunk: chunks must be positive.");
         int size = x.Dims[Shapes.NormalizeAxis(axis, x.Rank, "Chunk")];
-        return x.Split(Math.Max(1, (size + chunks - 1) / chunks), axis);
+        // An empty axis gives `chunks` empty pieces, as PyTorch's chunk does.
+        if (size == 0) return x.Split(new int[chunks], axis);
+        return x.Split((size + chunks - 1) / chunks, axis);
     }
 
     /// <summary>Inserts a dimension of size 1 at <paramref name="axis"/>, in [−(rank + 1), rank]. A view, like Reshape.</summary>
@@ -214,7 +217,7 @@ public static partial class Ops
         if (repeats.Length < x.Rank)
             throw new ArgumentException($"Repeat: {repeats.Length} repeats for a tensor of shape {Shapes.Format(x.Dims)}; give one per dimension.", nameof(repeats));
         if (repeats.Any(r => r < 0))
-            throw new ArgumentException($"Repeat: repeats ({string.Join(", ", repeats)}) include a negative count.", nameof(repeats));
+            throw new ArgumentException($"Repeat: repeats {Shapes.Format(repeats)} include a negative count.", nameof(repeats));
         int lead = repeats.Length - x.Rank;
         int[] interleaved = new int[2 * repeats.Length], expanded = new int[2 * repeats.Length], result = new int[repeats.Length];
         for (int d = 0; d < repeats.Length; d++)

@@ -97,8 +97,8 @@ public static partial class Ops
         if (outputHeight <= 0) throw new ArgumentOutOfRangeException(nameof(outputHeight), outputHeight, "AdaptiveAvgPool2d: the output height must be positive.");
         if (outputWidth <= 0) throw new ArgumentOutOfRangeException(nameof(outputWidth), outputWidth, "AdaptiveAvgPool2d: the output width must be positive.");
         int n = x.Dims[0], c = x.Dims[1], h = x.Dims[2], w = x.Dims[3];
-        if (outputHeight == 1 && outputWidth == 1) return x.Mean([2, 3], keepDim: true);
         if (h == 0 || w == 0) throw new ArgumentException($"AdaptiveAvgPool2d: input {Shapes.Format(x.Dims)} has an empty plane.", nameof(x));
+        if (outputHeight == 1 && outputWidth == 1) return x.Mean([2, 3], keepDim: true);
         int planes = n * c, outPlane = outputHeight * outputWidth;
         Tensor y = Tensor.Allocate(n, c, outputHeight, outputWidth);
         ReadOnlySpan<float> xs = x.Values;

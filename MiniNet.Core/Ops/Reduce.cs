@@ -99,22 +99,52 @@ public static partial class Ops
 
     /// <summary>The index of the maximum along <paramref name="axis"/> as an int64 tensor (PyTorch's <c>argmax</c>), to
     /// compare, index or one-hot further; <see cref="ArgMax"/> gives the same indices as an <c>int[]</c>.</summary>
-    public static Tensor ArgMaxTensor(this Tensor x, int axis = -1, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: true, "ArgMaxTensor");
+    public static Tensor ArgMaxTensor(this Tensor x, int axis, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: true, "ArgMaxTensor");
+
+    /// <summary>The index of the largest element in row-major order as a rank-0 int64 tensor (PyTorch's <c>argmax()</c>
+    /// without a dimension: the tensor is flattened first).</summary>
+    public static Tensor ArgMaxTensor(this Tensor x) => ArgExtremum(Flat(x), 0, false, larger: true, "ArgMaxTensor");
 
     /// <summary>The index of the minimum along <paramref name="axis"/> as an int64 tensor (PyTorch's <c>argmin</c>).</summary>
-    public static Tensor ArgMinTensor(this Tensor x, int axis = -1, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: false, "ArgMinTensor");
+    public static Tensor ArgMinTensor(this Tensor x, int axis, bool keepDim = false) => ArgExtremum(x, axis, keepDim, larger: false, "ArgMinTensor");
 
-    /// <summary>The standard deviation of all elements, √Var (unbiased by default, as PyTorch). Composite.</summary>
-    public static Tensor Std(this Tensor x, bool unbiased = true) => x.Var(unbiased).Sqrt();
+    /// <summary>The index of the smallest element in row-major order as a rank-0 int64 tensor (PyTorch's <c>argmin()</c>).</summary>
+    public static Tensor ArgMinTensor(this Tensor x) => ArgExtremum(Flat(x), 0, false, larger: false, "ArgMinTensor");
 
-    /// <summary>The standard deviation over the given axes, √Var. Composite.</summary>
-    public static Tensor Std(this Tensor x, int[] axes, bool unbiased = true, bool keepDim = false) => x.Var(axes, unbiased, keepDim).Sqrt();
+    private static Tensor Flat(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return x.Reshape(x.Numel);
+    }
 
-    /// <summary>The standard deviation over one axis. Composite.</summary>
-    public static Tensor Std(this Tensor x, int axis, bool unbiased = true, bool keepDim = false) => x.Var([axis], unbiased, keepDim).Sqrt();
+    /// <summary>The standard deviation of all elements, √Var (unbiased by default, as PyTorch). As in PyTorch, the
+    /// gradient is 0 where the standard deviation is 0 (constant values), not the composite's 0·∞.</summary>
+    public static Tensor Std(this Tensor x, bool unbiased = true) => RootOfNonNegative(x.Var(unbiased));
+
+    /// <summary>The standard deviation over the given axes, √Var; see <see cref="Std(Tensor, bool)"/>.</summary>
+    public static Tensor Std(this Tensor x, int[] axes, bool unbiased = true, bool keepDim = false) => RootOfNonNegative(x.Var(axes, unbiased, keepDim));
+
+    /// <summary>The standard deviation over one axis; see <see cref="Std(Tensor, bool)"/>.</summary>
+    public static Tensor Std(this Tensor x, int axis, bool unbiased = true, bool keepDim = false) => RootOfNonNegative(x.Var([axis], unbiased, keepDim));
+
+    /// <summary>√v for a v ≥ 0 that is 0 only where its own gradient is 0 (a variance of equal values): the gradient
+    /// dy/(2√v) is taken as 0 there.</summary>
+    private static Tensor RootOfNonNegative(Tensor v)
+    {
+        Tensor y = Tensor.Allocate(v.Dims);
+        System.Numerics.Tensors.TensorPrimitives.Sqrt(v.Values, y.Values);
+        return Autograd.Record(y, "std", [v], dy =>
+        {
+            if (!v.RequiresGrad) return;
+            ReadOnlySpan<float> roots = y.Values, g = dy.Values;
+            Span<float> dv = Autograd.GradTarget(v).ForAdding();
+            for (int i = 0; i < dv.Length; i++) if (roots[i] != 0f) dv[i] += g[i] / (2f * roots[i]);
+        });
+    }
 
     /// <summary>The p-norm of all elements, (Σ|x|ᵖ)^(1/p) (PyTorch's <c>torch.linalg.vector_norm</c>); p may be
-    /// <see cref="float.PositiveInfinity"/> (the largest |x|). The 2-norm's gradient x/‖x‖ is 0 where the norm is 0.</summary>
+    /// <see cref="float.PositiveInfinity"/> (the largest |x|). As in PyTorch, the gradient sign(x)·|x|ᵖ⁻¹/‖x‖ᵖ⁻¹ is
+    /// 0 where the norm is 0 and, for p &lt; 1, at elements that are 0.</summary>
     /// <exception cref="ArgumentOutOfRangeException">p is not positive or is NaN.</exception>
     public static Tensor Norm(this Tensor x, float p = 2f) => x.Norm([.. Enumerable.Range(0, x.Rank)], p);
 
@@ -126,9 +156,8 @@ public static partial class Ops
         if (x.Rank == 0) return x.Abs();
         bool[] reduced = ReducedAxes(x, axes, "Norm");
         if (p == 1f) return x.Abs().Sum(axes, keepDim);
-        if (p == 2f) return TwoNorm(x, reduced, keepDim);
         if (float.IsPositiveInfinity(p)) return InfinityNorm(x, reduced, keepDim);
-        return x.Abs().Pow(p).Sum(axes, keepDim).Pow(1f / p);
+        return PowerNorm(x, reduced, keepDim, p);
     }
 
     /// <summary>max |x| over the reduced axes. As in PyTorch, the gradient is shared equally among the elements whose |x|
@@ -159,30 +188,41 @@ public static partial class Ops
         });
     }
 
-    /// <summary>√(Σx²) over the reduced axes, with the gradient dy·x/y taken as 0 where y = 0 (the composite's 0·∞).</summary>
-    private static Tensor TwoNorm(Tensor x, bool[] reduced, bool keepDim)
+    /// <summary>(Σ|x|ᵖ)^(1/p) over the reduced axes, with the gradient dy·sign(x)·|x|ᵖ⁻¹/yᵖ⁻¹ taken as 0 where y = 0 or
+    /// x = 0 (the composite's 0·∞); p = 2 takes the plain x·dy/y.</summary>
+    private static Tensor PowerNorm(Tensor x, bool[] reduced, bool keepDim, float p)
     {
         int[] kept = new int[x.Rank];
         for (int d = 0; d < x.Rank; d++) kept[d] = reduced[d] ? 1 : x.Dims[d];
         int[] keptStrides = Shapes.BroadcastStrides(kept, x.Dims);
-        float[] squares = BufferPool.Rent(x.Numel);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(x.Values, x.Values, squares.AsSpan(0, x.Numel));
+        float[] powers = BufferPool.Rent(x.Numel);
+        Span<float> powered = powers.AsSpan(0, x.Numel);
+        ReadOnlySpan<float> values = x.Values;
+        if (p == 2f) System.Numerics.Tensors.TensorPrimitives.Multiply(values, values, powered);
+        else for (int i = 0; i < powered.Length; i++) powered[i] = MathF.Pow(MathF.Abs(values[i]), p);
         Tensor y = Tensor.Allocate(keepDim ? kept : [.. Enumerable.Range(0, x.Rank).Where(d => !reduced[d]).Select(d => x.Dims[d])]);
         y.Values.Clear();
-        Broadcasting.SumTo(squares.AsSpan(0, x.Numel), x.Dims, keptStrides, y.Values);
-        BufferPool.Return(squares);
-        System.Numerics.Tensors.TensorPrimitives.Sqrt(y.Values, y.Values);
+        Broadcasting.SumTo(powered, x.Dims, keptStrides, y.Values);
+        BufferPool.Return(powers);
+        Span<float> norms = y.Values;
+        if (p == 2f) System.Numerics.Tensors.TensorPrimitives.Sqrt(norms, norms);
+        else for (int i = 0; i < norms.Length; i++) norms[i] = MathF.Pow(norms[i], 1f / p);
         return Autograd.Record(y, "norm", [x], dy =>
         {
             if (!x.RequiresGrad) return;
             float[] rented = BufferPool.Rent(y.Numel);
             Span<float> scale = rented.AsSpan(0, y.Numel);
-            ReadOnlySpan<float> g = dy.Values, norms = y.Values;
-            for (int i = 0; i < scale.Length; i++) scale[i] = norms[i] == 0f ? 0f : g[i] / norms[i];
+            ReadOnlySpan<float> g = dy.Values, result = y.Values;
+            for (int i = 0; i < scale.Length; i++)
+                scale[i] = result[i] == 0f ? 0f : g[i] / (p == 2f ? result[i] : MathF.Pow(result[i], p - 1f));
             int[] at = Broadcasting.Offsets(keptStrides, x.Dims);
             Span<float> dx = Autograd.GradTarget(x).ForAdding();
             ReadOnlySpan<float> xs = x.Values;
-            for (int i = 0; i < dx.Length; i++) dx[i] += xs[i] * scale[at[i]];
+            if (p == 2f)
+                for (int i = 0; i < dx.Length; i++) dx[i] += xs[i] * scale[at[i]];
+            else
+                for (int i = 0; i < dx.Length; i++)
+                    if (xs[i] != 0f) dx[i] += MathF.Sign(xs[i]) * MathF.Pow(MathF.Abs(xs[i]), p - 1f) * scale[at[i]];
             BufferPool.Return(rented);
         });
     }
@@ -213,6 +253,8 @@ public static partial class Ops
                 indices[o * inner + i] = best;
             }
         }
+        // A recorded backward reads its own copy of the winners, so a caller changing the returned array cannot redirect it.
+        int[] winners = Autograd.Enabled && x.RequiresGrad ? (int[])indices.Clone() : indices;
         Autograd.Record(y, larger ? "max" : "min", [x], dy =>
         {
             if (!x.RequiresGrad) return;
@@ -220,7 +262,7 @@ public static partial class Ops
             ReadOnlySpan<float> g = dy.Values;
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
-                    dx[o * length * inner + indices[o * inner + i] * inner + i] += g[o * inner + i];
+                    dx[o * length * inner + winners[o * inner + i] * inner + i] += g[o * inner + i];
         });
         return (y, indices);
     }

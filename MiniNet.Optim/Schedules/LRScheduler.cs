@@ -22,18 +22,13 @@ public abstract class LRScheduler
     public int LastEpoch { get; private set; }
 
     /// <summary>Advances one epoch and sets every group's learning rate.</summary>
-    public void Step()
-    {
-        LastEpoch++;
-        Apply();
-    }
+    public void Step() => Apply(LastEpoch + 1);
 
     /// <summary>Jumps to <paramref name="epoch"/> (for resuming) and sets the learning rates.</summary>
     public void SetEpoch(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        LastEpoch = epoch;
-        Apply();
+        Apply(epoch);
     }
 
     /// <summary>The learning rate at <paramref name="epoch"/> for a group that started at <paramref name="initialLr"/>.</summary>
@@ -59,9 +54,21 @@ public abstract class LRScheduler
         SetEpoch(ScheduleState.Count(state, "last_epoch", GetType().Name));
     }
 
-    private void Apply()
+    /// <summary>Moves to <paramref name="epoch"/>: every group's rate is computed before anything changes, so a step the
+    /// schedule refuses (beyond OneCycleLR's end, say) leaves the epoch and the rates as they were.</summary>
+    private void Apply(int epoch)
     {
-        foreach (ParamGroup g in Optimizer.ParamGroups) g.Lr = (float)LearningRate(g.InitialLr, LastEpoch);
+        IReadOnlyList<ParamGroup> groups = Optimizer.ParamGroups;
+        Span<float> rates = groups.Count <= 16 ? stackalloc float[groups.Count] : new float[groups.Count];
+        for (int i = 0; i < rates.Length; i++)
+        {
+            double rate = LearningRate(groups[i].InitialLr, epoch);
+            if (!double.IsFinite(rate))
+                throw new InvalidOperationException($"{GetType().Name}: the learning rate at epoch {epoch} is {rate} for group {i}.");
+            rates[i] = (float)rate;
+        }
+        for (int i = 0; i < rates.Length; i++) groups[i].Lr = rates[i];
+        LastEpoch = epoch;
     }
 }
 

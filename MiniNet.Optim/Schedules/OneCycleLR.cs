@@ -35,6 +35,14 @@ public sealed class OneCycleLR : LRScheduler
         _phases = threePhase
             ? [(rise, start, 1.0), (2.0 * pctStart * totalSteps - 2, 1.0, start), (totalSteps - 1, start, final)]
             : [(rise, start, 1.0), (totalSteps - 1, 1.0, final)];
+        // A phase that a step reaches must not end where it starts, or its position is 0/0: the first phase when
+        // pctStart·totalSteps is 1, the last when the phase before it ends at totalSteps − 1. (PyTorch fails there with a
+        // ZeroDivisionError at that step; phases of negative length are never reached, so they are left as PyTorch
+        // leaves them.)
+        if (_phases[0].EndStep == 0 || _phases[^1].EndStep == _phases[^2].EndStep)
+            throw new ArgumentException(
+                $"OneCycleLR: totalSteps {totalSteps} with pctStart {pctStart}{(threePhase ? " in three phases" : "")} leaves a phase without steps; " +
+                "give more steps or another pctStart.", nameof(pctStart));
         SetEpoch(0);
     }
 

@@ -68,6 +68,13 @@ CASES = {
     "norm3_keep": ([r(3, 4)], lambda a: torch.linalg.vector_norm(a, 3, dim=1, keepdim=True)),
     "norminf_axes": ([r(2, 3, 4)], lambda a: torch.linalg.vector_norm(a, float("inf"), dim=[0, 2])),
     "norminf_ties": ([ties * torch.tensor([1.0, -1.0, 1.0, 1.0])], lambda a: torch.linalg.vector_norm(a, float("inf"), dim=1)),
+    # Where the gradient rules meet 0·∞ (fixed inputs, so the cases above keep their random draws).
+    "std_constant_row": ([torch.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])], lambda a: a.std(1)),
+    "std_all_constant": ([torch.full((2, 3), 0.5)], lambda a: a.std()),
+    "norm3_zero_row": ([torch.tensor([[0.0, 0.0, 0.0], [1.0, -2.0, 3.0]])], lambda a: torch.linalg.vector_norm(a, 3, dim=1)),
+    "norm_half_zero_elements": ([torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, -3.0]])], lambda a: torch.linalg.vector_norm(a, 0.5, dim=1)),
+    "norm1_5_zero_elements": ([torch.tensor([[0.0, 0.0], [2.0, 0.0]])], lambda a: torch.linalg.vector_norm(a, 1.5, dim=1)),
+    "chunk_empty_axis": ([torch.zeros(0, 2)], lambda a: list(a.chunk(3, 0))),
 }
 
 # Ops without gradients: their outputs only.

@@ -55,6 +55,20 @@ public class NormAndPoolTests
     }
 
     [Test]
+    public void InstanceNorm_CountsBatches_AndUsesRunningStatisticsOfOneByOneInputs()
+    {
+        var norm = new InstanceNorm2d(2, trackRunningStats: true);
+        for (int step = 0; step < 3; step++) norm.Call(TestData.Uniform([2, 2, 3, 3], step));
+        Assert.That(norm.NumBatchesTracked!.Int64Data[0], Is.EqualTo(3L));
+        Assert.That(norm.StateDict()["num_batches_tracked"].DType, Is.EqualTo(DType.Int64));
+        norm.Eval();
+        // Evaluation with running statistics needs no spatial extent, as in PyTorch.
+        Tensor one = TestData.Uniform([4, 2, 1, 1], 9);
+        Assert.That(norm.Call(one).Shape, Is.EqualTo(new[] { 4, 2, 1, 1 }));
+        Assert.That(() => new InstanceNorm2d(2).Call(one), Throws.ArgumentException, "no running statistics: instance statistics again");
+    }
+
+    [Test]
     public void AdaptiveAvgPool2d_Backward_MatchesNumericalGradient()
     {
         TensorAssert.GradientsMatch(v => v[0].AdaptiveAvgPool2d(3, 2), TestData.Uniform([2, 2, 7, 5], 1));
@@ -122,6 +136,9 @@ public class NormAndPoolTests
             Assert.That(() => new AdaptiveAvgPool2d(0), Throws.InstanceOf<ArgumentOutOfRangeException>());
             Assert.That(() => Tensor.Zeros(2, 3, 4).AdaptiveAvgPool2d(2, 2), Throws.ArgumentException.With.Message.Contains("(2, 3, 4)"));
             Assert.That(() => new Residual(null!), Throws.ArgumentNullException);
+            Assert.That(() => Tensor.Zeros(2, 3, 0, 4).AdaptiveAvgPool2d(1, 1), Throws.ArgumentException.With.Message.Contains("empty plane"));
+            Assert.That(() => new InstanceNorm2d(3).Call(Tensor.Zeros(2, 3, 1, 1)),
+                Throws.ArgumentException.With.Message.Contains("more than 1 spatial element").And.Message.Contains("(2, 3, 1, 1)"));
         });
     }
 }

@@ -120,6 +120,8 @@ public class ScheduleTests
             Assert.That(() => new CosineAnnealingWarmRestarts(opt, 0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("t0"));
             Assert.That(() => new OneCycleLR(opt, 0.1f, 10, pctStart: 1f), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("pctStart"));
             Assert.That(() => new OneCycleLR(opt, 0.1f, 10, annealStrategy: "cosine"), Throws.ArgumentException.With.Property("ParamName").EqualTo("annealStrategy"));
+            Assert.That(() => new OneCycleLR(opt, 0.1f, 4, pctStart: 0.25f), Throws.ArgumentException.With.Message.Contains("without steps"));
+            Assert.That(() => new OneCycleLR(opt, 0.1f, 2, pctStart: 0.75f, threePhase: true), Throws.ArgumentException.With.Message.Contains("three phases"));
             Assert.That(() => new SequentialLR(opt, [new StepLR(opt, 2)], [3]), Throws.ArgumentException.With.Message.Contains("need 0 milestones"));
             Assert.That(() => new SequentialLR(opt, [new StepLR(opt, 2), new StepLR(TwoGroups(), 2)], [3]),
                 Throws.ArgumentException.With.Message.Contains("schedule 1 (StepLR) is bound to another optimizer"));
@@ -132,6 +134,7 @@ public class ScheduleTests
             var cycle = new OneCycleLR(opt, 0.1f, 2);
             cycle.Step(); cycle.Step();
             Assert.That(() => cycle.Step(), Throws.InvalidOperationException.With.Message.Contains("beyond totalSteps 2"));
+            Assert.That((cycle.LastEpoch, opt.ParamGroups[0].Lr), Is.EqualTo((2, (float)cycle.RateAt(0.1, 2))), "a refused step changes nothing");
             Assert.That(() => new StepLR(opt, 2).LoadStateDict(new Dictionary<string, double> { ["last_epoch"] = 1.5 }),
                 Throws.ArgumentException.With.Message.Contains("non-negative integer"));
             Assert.That(() => new StepLR(opt, 2).LoadStateDict(new Dictionary<string, double> { ["epoch"] = 1 }),

@@ -51,6 +51,12 @@ public class TensorOpTests
         ["norm3_keep"] = t => [t[0].Norm([1], p: 3f, keepDim: true)],
         ["norminf_axes"] = t => [t[0].Norm([0, 2], p: float.PositiveInfinity)],
         ["norminf_ties"] = t => [t[0].Norm([1], p: float.PositiveInfinity)],
+        ["std_constant_row"] = t => [t[0].Std(1)],
+        ["std_all_constant"] = t => [t[0].Std()],
+        ["norm3_zero_row"] = t => [t[0].Norm([1], p: 3f)],
+        ["norm_half_zero_elements"] = t => [t[0].Norm([1], p: 0.5f)],
+        ["norm1_5_zero_elements"] = t => [t[0].Norm([1], p: 1.5f)],
+        ["chunk_empty_axis"] = t => t[0].Chunk(3, 0),
         // Values only (no gradient).
         ["gt"] = t => [t[0] > t[1]],
         ["ge"] = t => [t[0] >= t[1]],
@@ -144,6 +150,22 @@ public class TensorOpTests
         Tensor labels = Tensor.FromInt64Array(new[] { 1, 2, 2 }, 3);
         Assert.That(logits.ArgMaxTensor(1).Eq(labels).CountNonzero(), Is.EqualTo(2));
         Assert.That(logits.ArgMaxTensor(1).ToInt64Array(), Is.EqualTo(logits.ArgMax(1).Select(i => (long)i)));
+        // Without an axis, as PyTorch's argmax(): the index in the flattened tensor.
+        Tensor flat = logits.ArgMaxTensor();
+        Assert.That((flat.Rank, flat.ToInt64Array()[0]), Is.EqualTo((0, (long)Array.IndexOf(logits.ToArray(), logits.ToArray().Max()))));
+        Assert.That(logits.ArgMinTensor().ToInt64Array()[0], Is.EqualTo((long)Array.IndexOf(logits.ToArray(), logits.ToArray().Min())));
+    }
+
+    [Test]
+    public void MaxIndices_AreTheCallersToChange_TheBackwardKeepsItsOwn()
+    {
+        Tensor x = Tensor.FromArray([1f, 5f, 3f, 7f, 2f, 0f], 2, 3);
+        x.RequiresGrad = true;
+        (Tensor values, int[] indices) = x.Max(1);
+        Assert.That(indices, Is.EqualTo(new[] { 1, 0 }));
+        indices[0] = 2;
+        values.Sum().Backward();
+        Assert.That(x.Grad!.ToArray(), Is.EqualTo(new float[] { 0, 1, 0, 1, 0, 0 }));
     }
 
     [Test]
