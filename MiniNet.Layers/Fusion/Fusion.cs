@@ -81,7 +81,7 @@ public static class Fusion
             return Layer switch
             {
                 Dense d => x.LinearAffine(d.Weight, d.Bias, scale, shift, Activation),
-                Conv2d c => x.Conv2dAffine(c.Weight, c.Bias, scale, shift, Activation, c.Stride, c.Padding),
+                Conv2d c => x.Conv2dAffine(c.Weight, c.Bias, scale, shift, Activation, c.Stride.Height, c.Padding.Top),
                 _ => throw new InvalidOperationException($"Fusion: {Layer.GetType().Name} is not a foldable layer."),
             };
         }
@@ -96,7 +96,7 @@ public static class Fusion
         bool fits = layer switch
         {
             Dense d => x.Rank == 2 && x.Shape[1] == d.InFeatures,
-            Conv2d c => x.Rank == 4 && x.Shape[1] == c.InChannels,
+            Conv2d c => c.IsPlain && x.Rank == 4 && x.Shape[1] == c.InChannels,   // the general geometry runs unfused
             _ => false,
         };
         if (!fits || layer.HasForwardHooks) return null;
@@ -128,7 +128,7 @@ public static class Fusion
             (Module module, string name) = modules[i];
             if (module.Training)
                 throw new InvalidOperationException($"Sequential.Freeze: module {name} ({module.GetType().Name}) is in training mode; call Eval() first.");
-            if (module is Dense or Conv2d)
+            if (module is Dense or Conv2d { IsPlain: true })
             {
                 int features = FeaturesOf(module), next = i + 1;
                 BatchNorm? norm = null;
@@ -148,7 +148,7 @@ public static class Fusion
                 Module step = module switch
                 {
                     Dense d => new FrozenLinear(d.Weight, d.Bias, scale, shift, activation) { FoldsBatchNorm = norm is not null },
-                    Conv2d c => new FrozenConv2d(c.Weight, c.Bias, scale, shift, activation, c.Stride, c.Padding),
+                    Conv2d c => new FrozenConv2d(c.Weight, c.Bias, scale, shift, activation, c.Stride.Height, c.Padding.Top),
                     _ => throw new InvalidOperationException("unreachable"),
                 };
                 plan.Add(new FrozenStep(Names(modules, i, next), step, FreezeAction.Folded));
