@@ -6,19 +6,44 @@ using System.Runtime.Intrinsics.X86;
 
 namespace MiniNet.Kernels;
 
-/// <summary>The planes [First, Last) of a pooling problem and its window geometry.</summary>
-internal readonly record struct PoolWindow(int H, int W, int Kernel, int Stride, int Padding, int OutH, int OutW, int First, int Last);
+/// <summary>The planes [First, Last) of a pooling problem and its window geometry: a kH×kW window stepped by
+/// (sH, sW) over the image padded by (pH, pW) on each side, and whether an average counts the padding.</summary>
+internal readonly record struct PoolWindow(int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OutH, int OutW,
+    int First, int Last, bool CountIncludePad = true)
+{
+    /// <summary>A square window with one stride and one padding.</summary>
+    public PoolWindow(int h, int w, int kernel, int stride, int padding, int outH, int outW, int first, int last)
+        : this(h, w, kernel, kernel, stride, stride, padding, padding, outH, outW, first, last) { }
+
+    /// <summary>2×2 windows stepped by 2 without padding, every one inside the image (not a ceil-mode partial window).</summary>
+    public bool IsTwoByTwo => KH == 2 && KW == 2 && SH == 2 && SW == 2 && PH == 0 && PW == 0 && 2 * OutH <= H && 2 * OutW <= W;
+
+    /// <summary>Rows [Y0, Y1) of the image in output row <paramref name="oy"/>'s window, and the window's extent in the
+    /// padded image (which a ceil-mode window may overhang), for the average's divisor.</summary>
+    public (int Y0, int Y1, int Padded) Rows(int oy) => Span(oy, SH, PH, KH, H);
+
+    /// <summary>Columns [X0, X1) of the image in output column <paramref name="ox"/>'s window, and its padded extent.</summary>
+    public (int X0, int X1, int Padded) Columns(int ox) => Span(ox, SW, PW, KW, W);
+
+    private static (int, int, int) Span(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad, end = Math.Min(start + kernel, size + pad);
+        return (Math.Max(start, 0), Math.Min(end, size), end - start);
+    }
+}
 
 // Max and average pooling over (N·C) planes, a contiguous range of planes per call (one range per thread).
-// Windows are clipped to the image; the clipped part counts as −∞ for max and as 0 for the average, whose
-// divisor is always kernel² (PyTorch's count_include_pad). Reference twin: Kernels/Reference/PoolingReference.cs.
+// Windows are clipped to the image; the clipped part counts as −∞ for max and as 0 for the average, whose divisor is
+// the window's extent inside the padded image (PyTorch's count_include_pad, where a ceil-mode window hanging past the
+// padding counts only what lies inside it) or, without count_include_pad, inside the image itself.
+// Reference twin: Kernels/Reference/PoolingReference.cs.
 internal static class Pooling
 {
     /// <summary>y = window max; <paramref name="winners"/>, viewed as ints, receives the flat input index of each winner.</summary>
     public static void MaxForward(float[] x, PoolWindow p, float[] y, float[] winners)
     {
         Span<int> argmax = MemoryMarshal.Cast<float, int>(winners.AsSpan());
-        if (p.Kernel == 2 && p.Stride == 2 && p.Padding == 0)
+        if (p.IsTwoByTwo)
         {
             if (Avx512F.IsSupported && p.W % 2 == 0) MaxForward2x2Vector(x, p, y, argmax);
             else MaxForward2x2(x, p, y, argmax);
@@ -30,10 +55,10 @@ internal static class Pooling
             int inBase = plane * inPlane, outBase = plane * outPlane;
             for (int oy = 0; oy < p.OutH; oy++)
             {
-                int y0 = Math.Max(oy * p.Stride - p.Padding, 0), y1 = Math.Min(oy * p.Stride - p.Padding + p.Kernel, p.H);
+                (int y0, int y1, _) = p.Rows(oy);
                 for (int ox = 0; ox < p.OutW; ox++)
                 {
-                    int x0 = Math.Max(ox * p.Stride - p.Padding, 0), x1 = Math.Min(ox * p.Stride - p.Padding + p.Kernel, p.W);
+                    (int x0, int x1, _) = p.Columns(ox);
                     int best = inBase + y0 * p.W + x0;
                     float bestValue = x[best];
                     for (int yy = y0; yy < y1; yy++)
@@ -73,7 +98,7 @@ internal static class Pooling
     }
 
     /// <summary>Whether <see cref="MaxValues"/> handles this window (2×2, stride 2, no padding, even width, Vector512).</summary>
-    public static bool HasMaxValues(PoolWindow p) => p.Kernel == 2 && p.Stride == 2 && p.Padding == 0 && p.W % 2 == 0 && Avx512F.IsSupported;
+    public static bool HasMaxValues(PoolWindow p) => p.IsTwoByTwo && p.W % 2 == 0 && Avx512F.IsSupported;
 
     /// <summary>y = window max without the winners' indices (for a pass that nothing backpropagates through): the values
     /// of <see cref="MaxForward"/> bitwise, in the same order of comparisons (horizontal pairs, then the two pair-maxima),
@@ -255,48 +280,51 @@ internal static class Pooling
     private static float Select(float a, float b, int mask) =>
         BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(a) & ~mask) | (BitConverter.SingleToInt32Bits(b) & mask));
 
-    /// <summary>y = window sum / kernel².</summary>
+    /// <summary>y = window sum / the window's count (see the file's notes on the divisor).</summary>
     public static void AvgForward(float[] x, PoolWindow p, float[] y)
     {
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW;
-        float scale = 1f / (p.Kernel * p.Kernel);
         for (int plane = p.First; plane < p.Last; plane++)
         {
             int inBase = plane * inPlane, outBase = plane * outPlane;
             for (int oy = 0; oy < p.OutH; oy++)
             {
-                int y0 = Math.Max(oy * p.Stride - p.Padding, 0), y1 = Math.Min(oy * p.Stride - p.Padding + p.Kernel, p.H);
+                (int y0, int y1, int paddedRows) = p.Rows(oy);
                 for (int ox = 0; ox < p.OutW; ox++)
                 {
-                    int x0 = Math.Max(ox * p.Stride - p.Padding, 0), x1 = Math.Min(ox * p.Stride - p.Padding + p.Kernel, p.W);
+                    (int x0, int x1, int paddedColumns) = p.Columns(ox);
                     float sum = 0f;
                     for (int yy = y0; yy < y1; yy++)
                         for (int xx = x0; xx < x1; xx++) sum += x[inBase + yy * p.W + xx];
-                    y[outBase + oy * p.OutW + ox] = sum * scale;
+                    y[outBase + oy * p.OutW + ox] = sum * Scale(p, y1 - y0, x1 - x0, paddedRows, paddedColumns);
                 }
             }
         }
     }
 
-    /// <summary>dx += dy / kernel² over each window.</summary>
+    /// <summary>dx += dy / the window's count over each window.</summary>
     public static void AvgBackward(float[] dy, PoolWindow p, float[] dx)
     {
         int inPlane = p.H * p.W, outPlane = p.OutH * p.OutW;
-        float scale = 1f / (p.Kernel * p.Kernel);
         for (int plane = p.First; plane < p.Last; plane++)
         {
             int inBase = plane * inPlane, outBase = plane * outPlane;
             for (int oy = 0; oy < p.OutH; oy++)
             {
-                int y0 = Math.Max(oy * p.Stride - p.Padding, 0), y1 = Math.Min(oy * p.Stride - p.Padding + p.Kernel, p.H);
+                (int y0, int y1, int paddedRows) = p.Rows(oy);
                 for (int ox = 0; ox < p.OutW; ox++)
                 {
-                    int x0 = Math.Max(ox * p.Stride - p.Padding, 0), x1 = Math.Min(ox * p.Stride - p.Padding + p.Kernel, p.W);
-                    float g = dy[outBase + oy * p.OutW + ox] * scale;
+                    (int x0, int x1, int paddedColumns) = p.Columns(ox);
+                    float g = dy[outBase + oy * p.OutW + ox] * Scale(p, y1 - y0, x1 - x0, paddedRows, paddedColumns);
                     for (int yy = y0; yy < y1; yy++)
                         for (int xx = x0; xx < x1; xx++) dx[inBase + yy * p.W + xx] += g;
                 }
             }
         }
     }
+
+    /// <summary>1 / the average's divisor: the window's padded extent, or only its part inside the image. A window's
+    /// divisor is kH·kW unless it overhangs the padding (ceil mode), so the common case divides by the kernel's area.</summary>
+    private static float Scale(in PoolWindow p, int rows, int columns, int paddedRows, int paddedColumns) =>
+        1f / (p.CountIncludePad ? paddedRows * paddedColumns : rows * columns);
 }

@@ -6,11 +6,20 @@ namespace MiniNet;
 public static partial class Ops
 {
     /// <summary>Max pooling over kernel×kernel windows: y[n, c, i, j] = max over the window at (i·s − p, j·s − p).
-    /// Stride defaults to the kernel size; padded positions never win. Output (N, C, ⌊(H + 2p − k)/s⌋ + 1, …).</summary>
+    /// Stride defaults to the kernel size; padded positions never win. Output (N, C, ⌊(H + 2p − k)/s⌋ + 1, …), or with
+    /// <paramref name="ceilMode"/> ⌈…⌉ + 1 (a last, partial window, as long as it starts inside the image or the left
+    /// padding: PyTorch's rule).</summary>
     /// <remarks>Backward sends each output's gradient to the input position that won (the first one on ties).</remarks>
-    public static Tensor MaxPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
+    public static Tensor MaxPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0, bool ceilMode = false) =>
+        x.MaxPool2d((kernel, kernel), stride is int s ? (s, s) : null, (padding, padding), ceilMode);
+
+    /// <summary>Max pooling over kH×kW windows with a stride and padding per axis (PyTorch's tuple arguments); the
+    /// stride defaults to the kernel. See <see cref="MaxPool2d(Tensor, int, int?, int, bool)"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A kernel or stride below 1, or a padding outside [0, kernel/2].</exception>
+    public static Tensor MaxPool2d(this Tensor x, (int Height, int Width) kernel, (int Height, int Width)? stride = null,
+        (int Height, int Width)? padding = null, bool ceilMode = false)
     {
-        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "MaxPool2d");
+        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding ?? (0, 0), ceilMode, countIncludePad: true, "MaxPool2d");
         Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
         if (!(Autograd.Enabled && x.RequiresGrad) && Pooling.HasMaxValues(g.Describe(0)))
         {
@@ -43,11 +52,20 @@ public static partial class Ops
         }, release: () => BufferPool.Return(winners));
     }
 
-    /// <summary>Average pooling over kernel×kernel windows (stride defaults to the kernel size); padded zeros count
-    /// in the average (PyTorch's count_include_pad = true).</summary>
-    public static Tensor AvgPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0)
+    /// <summary>Average pooling over kernel×kernel windows (stride defaults to the kernel size). Padded zeros count in
+    /// the average unless <paramref name="countIncludePad"/> is false (PyTorch's <c>count_include_pad</c>); a ceil-mode
+    /// window overhanging the padding divides by what it covers of the padded image, as PyTorch does.</summary>
+    public static Tensor AvgPool2d(this Tensor x, int kernel, int? stride = null, int padding = 0, bool ceilMode = false,
+        bool countIncludePad = true) =>
+        x.AvgPool2d((kernel, kernel), stride is int s ? (s, s) : null, (padding, padding), ceilMode, countIncludePad);
+
+    /// <summary>Average pooling over kH×kW windows with a stride and padding per axis; see
+    /// <see cref="AvgPool2d(Tensor, int, int?, int, bool, bool)"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A kernel or stride below 1, or a padding outside [0, kernel/2].</exception>
+    public static Tensor AvgPool2d(this Tensor x, (int Height, int Width) kernel, (int Height, int Width)? stride = null,
+        (int Height, int Width)? padding = null, bool ceilMode = false, bool countIncludePad = true)
     {
-        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding, "AvgPool2d");
+        var g = PoolGeometry.Create(x, kernel, stride ?? kernel, padding ?? (0, 0), ceilMode, countIncludePad, "AvgPool2d");
         Tensor y = Tensor.Allocate(g.N, g.C, g.OutH, g.OutW);
         float[] xs = x.Storage, ys = y.Storage;
         Parallelism.For(g.Chunks, t => Pooling.AvgForward(xs, g.Describe(t), ys));
@@ -59,27 +77,43 @@ public static partial class Ops
         });
     }
 
-    private readonly record struct PoolGeometry(int N, int C, int H, int W, int Kernel, int Stride, int Padding, int OutH, int OutW)
+    private readonly record struct PoolGeometry(int N, int C, int H, int W, (int Height, int Width) Kernel, (int Height, int Width) Stride,
+        (int Height, int Width) Padding, bool CountIncludePad, int OutH, int OutW)
     {
         public int Planes => N * C;
         public int Chunks => Math.Max(1, Math.Min(Planes, Parallelism.ThreadsFor((long)Planes * H * W)));
 
-        public PoolWindow Describe(int chunk) => new(H, W, Kernel, Stride, Padding, OutH, OutW,
-            (int)((long)Planes * chunk / Chunks), (int)((long)Planes * (chunk + 1) / Chunks));
+        public PoolWindow Describe(int chunk) => new(H, W, Kernel.Height, Kernel.Width, Stride.Height, Stride.Width, Padding.Height,
+            Padding.Width, OutH, OutW, (int)((long)Planes * chunk / Chunks), (int)((long)Planes * (chunk + 1) / Chunks), CountIncludePad);
 
-        public static PoolGeometry Create(Tensor x, int kernel, int stride, int padding, string op)
+        public static PoolGeometry Create(Tensor x, (int Height, int Width) kernel, (int Height, int Width) stride, (int Height, int Width) padding,
+            bool ceilMode, bool countIncludePad, string op)
         {
             ArgumentNullException.ThrowIfNull(x);
             if (x.Rank != 4) throw new ArgumentException($"{op}: expects input (N, C, H, W), got {Shapes.Format(x.Dims)}.", nameof(x));
-            if (kernel < 1) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"{op}: kernel must be at least 1.");
-            if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
-            if (padding < 0 || padding > kernel / 2)
-                throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be between 0 and kernel/2 = {kernel / 2}.");
+            if (kernel.Height < 1 || kernel.Width < 1)
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"{op}: kernel must be at least 1 along each axis.");
+            if (stride.Height < 1 || stride.Width < 1)
+                throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1 along each axis.");
+            if (padding.Height < 0 || padding.Width < 0 || padding.Height > kernel.Height / 2 || padding.Width > kernel.Width / 2)
+                throw new ArgumentOutOfRangeException(nameof(padding), padding,
+                    $"{op}: padding must be between 0 and half the kernel ({kernel.Height / 2}, {kernel.Width / 2}).");
             int h = x.Dims[2], w = x.Dims[3];
-            if (h + 2 * padding < kernel || w + 2 * padding < kernel)
-                throw new ArgumentException($"{op}: kernel {kernel} is larger than the padded input {Shapes.Format(x.Dims)} (padding {padding}).", nameof(kernel));
-            return new PoolGeometry(x.Dims[0], x.Dims[1], h, w, kernel, stride, padding,
-                (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1);
+            if (h + 2 * padding.Height < kernel.Height || w + 2 * padding.Width < kernel.Width)
+                throw new ArgumentException(
+                    $"{op}: kernel {kernel.Height}×{kernel.Width} is larger than the padded input {Shapes.Format(x.Dims)} (padding {padding.Height}, {padding.Width}).", nameof(kernel));
+            return new PoolGeometry(x.Dims[0], x.Dims[1], h, w, kernel, stride, padding, countIncludePad,
+                OutputSize(h, kernel.Height, stride.Height, padding.Height, ceilMode), OutputSize(w, kernel.Width, stride.Width, padding.Width, ceilMode));
+        }
+
+        /// <summary>PyTorch's pooling output size: ⌊(size + 2p − k)/s⌋ + 1, or in ceil mode ⌈…⌉ + 1 less the last window
+        /// when it would start past the image and its left padding.</summary>
+        private static int OutputSize(int size, int kernel, int stride, int padding, bool ceilMode)
+        {
+            int span = size + 2 * padding - kernel;
+            int output = (ceilMode ? (span + stride - 1) / stride : span / stride) + 1;
+            if (ceilMode && (output - 1) * stride >= size + padding) output--;
+            return output;
         }
     }
 }
