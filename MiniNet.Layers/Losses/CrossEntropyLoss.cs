@@ -1,6 +1,6 @@
 namespace MiniNet.Layers;
 
-/// <summary>Cross-entropy between logits (N, K) and integer labels in [0, K): −log softmax(x)ₙ,yₙ per sample,
+/// <summary>Cross-entropy between logits (N, K) (or (N, K, d₁, …), a class score per position) and integer labels in [0, K): −log softmax(x)ₙ,yₙ per sample,
 /// optionally with class weights, an ignored label and label smoothing, reduced by the (weighted) mean, the sum or
 /// not at all (PyTorch's <c>nn.CrossEntropyLoss</c>).</summary>
 /// <remarks>With the defaults it is the fused, numerically stable <see cref="Ops.CrossEntropy"/>. With options it is
@@ -31,14 +31,23 @@ public sealed class CrossEntropyLoss
     /// <summary>ε: the share of each target spread evenly over the classes.</summary>
     public float LabelSmoothing { get; }
 
-    /// <summary>The loss: one element, or (N) for <see cref="Reduction.None"/>.</summary>
-    /// <exception cref="ArgumentException">The logits are not (N, K), the labels are not N, a label is outside
-    /// [0, K) (and not the ignore index), or the weights are not K.</exception>
+    /// <summary>The loss: one element, or the samples' shape ((N), or (N, d₁, …)) for <see cref="Reduction.None"/>.</summary>
+    /// <param name="logits">(N, K) scores, or (N, K, d₁, …) with a class score per position (segmentation: (N, K, H, W)).</param>
+    /// <param name="labels">One label per sample in row-major order: N, or N·d₁·… for (N, K, d₁, …) logits.</param>
+    /// <exception cref="ArgumentException">The logits have rank below 2, the labels are not one per sample, a label is
+    /// outside [0, K) (and not the ignore index), or the weights are not K.</exception>
     public Tensor Forward(Tensor logits, int[] labels)
     {
+        ArgumentNullException.ThrowIfNull(labels);
+        (Tensor rows, int[] sampleShape) = Losses.ClassesLast(nameof(CrossEntropyLoss), logits);
         bool plain = Reduction == Reduction.Mean && _weight is null && LabelSmoothing == 0 && !labels.AsSpan().Contains(IgnoreIndex);
-        if (plain) return logits.CrossEntropy(labels);
-        ArgumentNullException.ThrowIfNull(logits);
-        return Losses.LabelLoss(nameof(CrossEntropyLoss), logits.LogSoftmax(1), labels, _weight, IgnoreIndex, LabelSmoothing, Reduction);
+        if (plain) return rows.CrossEntropy(labels);
+        Tensor loss = Losses.LabelLoss(nameof(CrossEntropyLoss), rows.LogSoftmax(1), labels, _weight, IgnoreIndex, LabelSmoothing, Reduction);
+        return Losses.InSampleShape(loss, Reduction, sampleShape);
     }
+
+    /// <summary>The loss with the labels as an int64 tensor of the samples' shape: (N) for (N, K) logits, (N, d₁, …) for
+    /// (N, K, d₁, …), as PyTorch takes them.</summary>
+    /// <exception cref="ArgumentException">Labels of another dtype or shape, or as <see cref="Forward(Tensor, int[])"/>.</exception>
+    public Tensor Forward(Tensor logits, Tensor labels) => Forward(logits, Losses.LabelArray(nameof(CrossEntropyLoss), logits, labels));
 }

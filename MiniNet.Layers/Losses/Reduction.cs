@@ -79,4 +79,44 @@ internal static class Losses
         Tensor perSample = -(logProbabilities * Tensor.FromArray(mask, n, k)).Sum(1);
         return reduction == Reduction.Mean ? perSample.Sum() * (1f / total) : Reduce(perSample, reduction);
     }
+
+    /// <summary>(N, K, d₁, …) scores as (N·d₁·…, K) rows with the classes last, as PyTorch's classification losses read
+    /// them (each position its own sample); (N, K) is returned as it is. Also the shape a per-sample result takes back.</summary>
+    /// <exception cref="ArgumentException">Scores of rank below 2.</exception>
+    public static (Tensor Rows, int[] SampleShape) ClassesLast(string loss, Tensor scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.Rank < 2)
+            throw new ArgumentException($"{loss}: expected (N, K) or (N, K, d1, ...) inputs, got {Shapes.Format(scores.Shape)}.", nameof(scores));
+        if (scores.Rank == 2) return (scores, [scores.Shape[0]]);
+        int k = scores.Shape[1];
+        int[] order = [0, .. Enumerable.Range(2, scores.Rank - 2), 1];
+        int[] sampleShape = [scores.Shape[0], .. scores.Shape.Skip(2)];
+        return (scores.Permute(order).Reshape(Shapes.Numel(sampleShape), k), sampleShape);
+    }
+
+    /// <summary>Labels given as an int64 tensor of the samples' shape, as an array; the shape must be (N) for (N, K)
+    /// scores or (N, d₁, …) for (N, K, d₁, …).</summary>
+    /// <exception cref="ArgumentException">Labels of another dtype or shape.</exception>
+    public static int[] LabelArray(string loss, Tensor scores, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(labels);
+        int[] expected = [scores.Shape[0], .. scores.Shape.Skip(2)];
+        if (labels.DType != DType.Int64)
+            throw new ArgumentException($"{loss}: labels must be an int64 tensor, got {labels.DType}.", nameof(labels));
+        if (!labels.Shape.SequenceEqual(expected))
+            throw new ArgumentException(
+                $"{loss}: labels {Shapes.Format(labels.Shape)} do not match scores {Shapes.Format(scores.Shape)}: expected {Shapes.Format(expected)}.", nameof(labels));
+        ReadOnlySpan<long> values = labels.Int64Data;
+        var result = new int[values.Length];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = values[i] is >= int.MinValue and <= int.MaxValue ? (int)values[i]
+                : throw new ArgumentException($"{loss}: label {values[i]} at index {i} is out of range.", nameof(labels));
+        return result;
+    }
+
+    /// <summary>A per-sample result (Reduction.None) back in the samples' shape.</summary>
+    public static Tensor InSampleShape(Tensor result, Reduction reduction, int[] sampleShape) =>
+        reduction == Reduction.None && sampleShape.Length > 1 ? result.Reshape(sampleShape) : result;
 }

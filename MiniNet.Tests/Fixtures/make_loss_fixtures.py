@@ -61,5 +61,19 @@ case("ce_smoothed", lambda r: nn.CrossEntropyLoss(reduction=r, label_smoothing=0
 case("ce_all", lambda r: nn.CrossEntropyLoss(reduction=r, weight=class_weight, label_smoothing=0.2), logits, labels_ignored)
 out["logp"] = flat(logp)
 
+# (N, K, d1, d2) scores: a class score per position, labels (N, d1, d2) with ignored positions (drawn after the
+# cases above, so their inputs stay as they were).
+logits4 = 3 * torch.randn(2, 4, 3, 2)
+labels4 = torch.randint(0, 4, (2, 3, 2))
+labels4[0, 1, 0] = -100
+labels4[1, 2, 1] = -100
+out["logits4"] = flat(logits4)
+out["labels4"] = labels4.reshape(-1).tolist()
+case("ce_spatial", lambda r: nn.CrossEntropyLoss(reduction=r), logits4, labels4)
+case("ce_spatial_all", lambda r: nn.CrossEntropyLoss(reduction=r, weight=class_weight, label_smoothing=0.1), logits4, labels4)
+logp4 = torch.log_softmax(logits4, 1)
+out["logp4"] = flat(logp4)
+case("nll_spatial", lambda r: nn.NLLLoss(reduction=r, weight=class_weight), logp4, labels4)
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses.json"), "w") as fh:
     json.dump(out, fh, indent=1)

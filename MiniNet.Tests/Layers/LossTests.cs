@@ -61,6 +61,47 @@ public class LossTests
         TensorAssert.Close(x.Grad!, dx, atol: 1e-6f, rtol: 1e-5f);
     }
 
+    private static IEnumerable<TestCaseData> SpatialCases() =>
+        from name in new[] { "ce_spatial", "ce_spatial_all", "nll_spatial" }
+        from reduction in new[] { Reduction.Mean, Reduction.Sum, Reduction.None }
+        from asTensor in new[] { false, true }
+        select new TestCaseData(name, reduction, asTensor);
+
+    [TestCaseSource(nameof(SpatialCases))]
+    public void ClassScoresPerPosition_MatchPyTorch(string name, Reduction reduction, bool labelsAsTensor)
+    {
+        // (N, K, d1, d2) = (2, 4, 3, 2): every position its own sample, labels (2, 3, 2) with two ignored.
+        var f = Fixture.Load("losses.json");
+        Tensor x = Tensor.FromArray(f.GetProperty(name == "nll_spatial" ? "logp4" : "logits4").Floats(), 2, 4, 3, 2);
+        x.RequiresGrad = true;
+        int[] labels = f.GetProperty("labels4").Ints();
+        Tensor labelTensor = Tensor.FromInt64Array(labels.Select(l => (long)l).ToArray(), 2, 3, 2);
+        float[] classWeight = f.GetProperty("class_weight").Floats();
+        Tensor loss = name switch
+        {
+            "ce_spatial" => labelsAsTensor ? new CrossEntropyLoss(reduction).Forward(x, labelTensor) : new CrossEntropyLoss(reduction).Forward(x, labels),
+            "ce_spatial_all" => new CrossEntropyLoss(reduction, classWeight, labelSmoothing: 0.1f) is var ce && labelsAsTensor ? ce.Forward(x, labelTensor) : ce.Forward(x, labels),
+            _ => new NLLLoss(reduction, classWeight) is var nll && labelsAsTensor ? nll.Forward(x, labelTensor) : nll.Forward(x, labels),
+        };
+        var expected = f.GetProperty("cases").GetProperty($"{name}/{reduction.ToString().ToLowerInvariant()}");
+        if (reduction == Reduction.None) Assert.That(loss.Shape, Is.EqualTo(new[] { 2, 3, 2 }), "one loss per position, in the labels' shape");
+        TensorAssert.Close(loss.Data, expected.GetProperty("y").Floats(), atol: 1e-5f, rtol: 1e-5f);
+        (reduction == Reduction.None ? loss.Sum() : loss).Backward();
+        TensorAssert.Close(x.Grad!.Data, expected.GetProperty("dx").Floats(), atol: 1e-6f, rtol: 1e-5f, what: "dx");
+    }
+
+    [Test]
+    public void ClassScoresPerPosition_BadLabels_AreNamed()
+    {
+        Tensor x = Tensor.Zeros(2, 3, 4);
+        Assert.That(() => new CrossEntropyLoss().Forward(x, Tensor.FromInt64Array(new long[6], 2, 3)),
+            Throws.ArgumentException.With.Message.Contains("(2, 3)").And.Message.Contains("expected (2, 4)"));
+        Assert.That(() => new CrossEntropyLoss().Forward(x, Tensor.Zeros(2, 4)), Throws.ArgumentException.With.Message.Contains("int64"));
+        Assert.That(() => new NLLLoss().Forward(Tensor.Zeros(3), [0, 0, 0]), Throws.ArgumentException.With.Message.Contains("(N, K, d1, ...)"));
+        Assert.That(() => new CrossEntropyLoss(Reduction.Sum).Forward(x, [0, 1, 2, 3, 0, 1, 2, 0]),
+            Throws.ArgumentException.With.Message.Contains("label 3 at index 3"));
+    }
+
     [Test]
     public void NllLoss_EverySampleIgnored_IsNaN_AsInPyTorch()
     {
