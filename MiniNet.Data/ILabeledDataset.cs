@@ -16,7 +16,7 @@ public interface ILabeledDataset : IDataset<(Tensor Features, int Label)>
     int CopySample(int index, Span<float> destination)
     {
         (Tensor features, int label) = this[index];
-        if (features.Numel != destination.Length)
+        if (features.Numel != destination.Length || !features.Shape.SequenceEqual(SampleShape))
             throw new InvalidDataException(
                 $"DataLoader: sample {index} has shape {Shapes.Format(features.Shape)}, expected {Shapes.Format(SampleShape)}.");
         features.Data.CopyTo(destination);

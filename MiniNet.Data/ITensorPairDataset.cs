@@ -19,7 +19,7 @@ public interface ITensorPairDataset : IDataset<(Tensor Features, Tensor Target)>
     void CopySample(int index, Span<float> features, Span<float> target)
     {
         (Tensor x, Tensor y) = this[index];
-        if (x.Numel != features.Length || y.Numel != target.Length)
+        if (x.Numel != features.Length || y.Numel != target.Length || !x.Shape.SequenceEqual(SampleShape) || !y.Shape.SequenceEqual(TargetShape))
             throw new InvalidDataException(
                 $"DataLoader: sample {index} has features {Shapes.Format(x.Shape)} and target {Shapes.Format(y.Shape)}, " +
                 $"expected {Shapes.Format(SampleShape)} and {Shapes.Format(TargetShape)}.");

@@ -122,7 +122,7 @@ public abstract class InstanceNorm : Module
         else
         {
             // Instance statistics of one value are that value and zero: PyTorch refuses them, and so does this layer.
-            if (axes.Aggregate(1, (m, a) => m * x.Shape[a]) <= 1)
+            if (axes.Aggregate(1, (m, a) => m * x.Shape[a]) == 1)
                 throw new ArgumentException(
                     $"{GetType().Name}: expected more than 1 spatial element when normalising with instance statistics, got input of shape {Shapes.Format(x.Shape)}.", nameof(x));
             Tensor centered = x - x.Mean(axes, keepDim: true);

@@ -4,9 +4,9 @@ namespace MiniNet.Kernels;
 
 // The general 2-D convolution: a stride and a padding per axis (the padding's far side may differ, as "same" padding
 // of an even kernel needs), dilation, and groups. Like Convolution.cs it is one unfolding per image and matrix products
-// over the unfolded columns; with groups, the rows of an image's columns that belong to group g (its C/G channels),
-// the weight's rows of that group and the output's channels of that group are each contiguous, so group g is one
-// product over slices: y_g = W_g·cols_g, dW_g += dY_g·cols_gᵀ, dcols_g = W_gᵀ·dY_g.
+// over the unfolded columns, group by group: group g's columns are the unfolding of its C/G channels alone, and the
+// weight's rows and the output's channels of that group are contiguous, so it is one product over slices:
+// y_g = W_g·cols_g, dW_g += dY_g·cols_gᵀ, dcols_g = W_gᵀ·dY_g (one group's columns in scratch at a time).
 //
 // Threads: whole images per thread; dW summed in fixed groups of images added in group order, as Convolution.cs does,
 // so that dW does not depend on the thread count. The common geometry (one stride, symmetric padding, no dilation, one
@@ -32,17 +32,18 @@ internal static class GroupedConvolution
         public int ImageSize => Channels * H * W;
     }
 
-    /// <summary>Unfolds one image into its (C·kH·kW, oH·oW) columns, zero where a tap falls into the padding.</summary>
-    public static void Unfold(in Geometry g, ReadOnlySpan<float> image, Span<float> columns)
+    /// <summary>Unfolds channels [firstChannel, firstChannel + count) of one image into their (count·kH·kW, oH·oW) columns, zero
+    /// where a tap falls into the padding.</summary>
+    public static void Unfold(in Geometry g, ReadOnlySpan<float> image, int firstChannel, int count, Span<float> columns)
     {
         int plane = g.Plane;
-        for (int c = 0; c < g.Channels; c++)
+        for (int k = 0; k < count; k++)
         {
-            ReadOnlySpan<float> channel = image.Slice(c * g.H * g.W, g.H * g.W);
+            ReadOnlySpan<float> channel = image.Slice((firstChannel + k) * g.H * g.W, g.H * g.W);
             for (int u = 0; u < g.KH; u++)
                 for (int v = 0; v < g.KW; v++)
                 {
-                    Span<float> row = columns.Slice(((c * g.KH + u) * g.KW + v) * plane, plane);
+                    Span<float> row = columns.Slice(((k * g.KH + u) * g.KW + v) * plane, plane);
                     int offsetX = v * g.DilationW - g.PadLeft;
                     // The output columns j whose input column j·s + offsetX lies inside the image.
                     (int first, int last) = Inside(offsetX, g.StrideW, g.W, g.OutW);
@@ -65,17 +66,18 @@ internal static class GroupedConvolution
         }
     }
 
-    /// <summary>image += fold(columns): each column value added back onto the input element its tap read.</summary>
-    public static void FoldAdd(in Geometry g, ReadOnlySpan<float> columns, Span<float> image)
+    /// <summary>image += fold(columns) for channels [firstChannel, firstChannel + count): each column value added back onto the input
+    /// element its tap read.</summary>
+    public static void FoldAdd(in Geometry g, ReadOnlySpan<float> columns, int firstChannel, int count, Span<float> image)
     {
         int plane = g.Plane;
-        for (int c = 0; c < g.Channels; c++)
+        for (int k = 0; k < count; k++)
         {
-            Span<float> channel = image.Slice(c * g.H * g.W, g.H * g.W);
+            Span<float> channel = image.Slice((firstChannel + k) * g.H * g.W, g.H * g.W);
             for (int u = 0; u < g.KH; u++)
                 for (int v = 0; v < g.KW; v++)
                 {
-                    ReadOnlySpan<float> row = columns.Slice(((c * g.KH + u) * g.KW + v) * plane, plane);
+                    ReadOnlySpan<float> row = columns.Slice(((k * g.KH + u) * g.KW + v) * plane, plane);
                     int offsetX = v * g.DilationW - g.PadLeft;
                     (int first, int last) = Inside(offsetX, g.StrideW, g.W, g.OutW);
                     if (first >= last) continue;
@@ -108,24 +110,24 @@ internal static class GroupedConvolution
     public static void Forward(float[] x, int n, float[] weight, int o, Geometry g, float[] y)
     {
         if (n == 0) return;
-        int plane = g.Plane, rows = g.Rows, groupRows = g.GroupRows, perGroup = o / g.Groups, columnSize = rows * plane;
-        int threads = Math.Min(n, Parallelism.ThreadsFor((long)n * columnSize));
+        int plane = g.Plane, groupRows = g.GroupRows, perGroup = o / g.Groups, groupChannels = g.Channels / g.Groups;
+        int columnSize = groupRows * plane;   // one group's columns at a time
+        int threads = Math.Min(n, Parallelism.ThreadsFor((long)n * g.Rows * plane));
         bool productsInParallel = threads == 1;
         Parallelism.For(threads, t =>
         {
             float[] scratch = BufferPool.Rent(columnSize);
             Span<float> columns = scratch.AsSpan(0, columnSize);
             for (int i = n * t / threads; i < n * (t + 1) / threads; i++)
-            {
-                Unfold(g, x.AsSpan(i * g.ImageSize, g.ImageSize), columns);
                 for (int group = 0; group < g.Groups; group++)
+                {
+                    Unfold(g, x.AsSpan(i * g.ImageSize, g.ImageSize), group * groupChannels, groupChannels, columns);
                     // (O/G, R/G)·(R/G, oH·oW) → the group's channels of image i.
                     Gemm.Multiply(false, false, perGroup, plane, groupRows,
-                        weight.AsSpan(group * perGroup * groupRows, perGroup * groupRows), groupRows,
-                        columns.Slice(group * groupRows * plane, groupRows * plane), plane,
+                        weight.AsSpan(group * perGroup * groupRows, perGroup * groupRows), groupRows, columns, plane,
                         y.AsSpan((i * o + group * perGroup) * plane, perGroup * plane), plane,
                         accumulate: false, parallel: productsInParallel);
-            }
+                }
             BufferPool.Return(scratch);
         });
     }
@@ -137,12 +139,12 @@ internal static class GroupedConvolution
     {
         bool needW = dw is not null, needX = dx is not null;
         if (n == 0 || (!needW && !needX)) return;
-        int plane = g.Plane, rows = g.Rows, groupRows = g.GroupRows, perGroup = o / g.Groups, columnSize = rows * plane;
-        int weightSize = o * groupRows;
+        int plane = g.Plane, groupRows = g.GroupRows, perGroup = o / g.Groups, groupChannels = g.Channels / g.Groups;
+        int columnSize = groupRows * plane, weightSize = o * groupRows;
         // Fixed groups of whole images, as in Convolution.Backward: group 0 adds into dW, the others into their own
         // buffers, added in group order, so that dW is the same on any thread count.
         int imageGroups = Math.Min(n, 4);
-        bool threaded = Parallelism.ThreadsFor((long)n * columnSize) > 1;
+        bool threaded = Parallelism.ThreadsFor((long)n * g.Rows * plane) > 1;
         bool groupsInParallel = threaded && imageGroups > 1, productsInParallel = threaded && imageGroups == 1;
         var partial = new float[]?[imageGroups];
         for (int t = 1; t < imageGroups && needW; t++) partial[t] = BufferPool.Rent(weightSize);
@@ -153,32 +155,31 @@ internal static class GroupedConvolution
             bool first = true;
             for (int i = n * t / imageGroups; i < n * (t + 1) / imageGroups; i++)
             {
-                if (needW) Unfold(g, x.AsSpan(i * g.ImageSize, g.ImageSize), unfolded.AsSpan(0, columnSize));
+                Span<float> dxi = needX ? dx.AsSpan(i * g.ImageSize, g.ImageSize) : default;
+                if (needX && !accumulateX) dxi.Clear();
                 for (int group = 0; group < g.Groups; group++)
                 {
                     ReadOnlySpan<float> dyg = dy.AsSpan((i * o + group * perGroup) * plane, perGroup * plane);   // (O/G, oH·oW)
                     if (needW)
                     {
+                        Span<float> columns = unfolded.AsSpan(0, columnSize);
+                        Unfold(g, x.AsSpan(i * g.ImageSize, g.ImageSize), group * groupChannels, groupChannels, columns);
                         // dW_g += dY_g·cols_gᵀ : (O/G, oH·oW)·(oH·oW, R/G)
                         Span<float> target = (t == 0 ? dw : partial[t]).AsSpan(group * perGroup * groupRows, perGroup * groupRows);
-                        Gemm.Multiply(false, true, perGroup, groupRows, plane, dyg, plane,
-                            unfolded.AsSpan(group * groupRows * plane, groupRows * plane), plane, target, groupRows,
+                        Gemm.Multiply(false, true, perGroup, groupRows, plane, dyg, plane, columns, plane, target, groupRows,
                             accumulate: !first || (t == 0 && accumulateW), parallel: productsInParallel);
                     }
                     if (needX)
-                        // dcols_g = W_gᵀ·dY_g : (R/G, O/G)·(O/G, oH·oW)
+                    {
+                        // dcols_g = W_gᵀ·dY_g : (R/G, O/G)·(O/G, oH·oW), folded onto the group's channels.
+                        Span<float> dcols = dcolumns.AsSpan(0, columnSize);
                         Gemm.Multiply(true, false, groupRows, plane, perGroup,
-                            weight.AsSpan(group * perGroup * groupRows, perGroup * groupRows), groupRows, dyg, plane,
-                            dcolumns.AsSpan(group * groupRows * plane, groupRows * plane), plane,
+                            weight.AsSpan(group * perGroup * groupRows, perGroup * groupRows), groupRows, dyg, plane, dcols, plane,
                             accumulate: false, parallel: productsInParallel);
+                        FoldAdd(g, dcols, group * groupChannels, groupChannels, dxi);
+                    }
                 }
                 first = false;
-                if (needX)
-                {
-                    Span<float> dxi = dx.AsSpan(i * g.ImageSize, g.ImageSize);
-                    if (!accumulateX) dxi.Clear();
-                    FoldAdd(g, dcolumns.AsSpan(0, columnSize), dxi);
-                }
             }
             if (unfolded is not null) BufferPool.Return(unfolded);
             if (dcolumns is not null) BufferPool.Return(dcolumns);

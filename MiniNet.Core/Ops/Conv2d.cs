@@ -193,6 +193,7 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(dilation), dilation, $"{op}: dilation must be at least 1.");
         if (groups < 1) throw new ArgumentOutOfRangeException(nameof(groups), groups, $"{op}: groups must be at least 1.");
         int o = weight.Dims[0], c = x.Dims[1], h = x.Dims[2], w = x.Dims[3], kh = weight.Dims[2], kw = weight.Dims[3];
+        if (kh < 1 || kw < 1) throw new ArgumentException($"{op}: weight {Shapes.Format(weight.Dims)} has an empty kernel.", nameof(weight));
         if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
             throw new ArgumentException($"{op}: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
         if (c % groups != 0 || o % groups != 0)
@@ -242,6 +243,7 @@ public static partial class Ops
         int o = weight.Dims[0];
         if (bias is not null && (bias.Rank != 1 || bias.Dims[0] != o))
             throw new ArgumentException($"{op}: bias must have shape ({o}), got {Shapes.Format(bias.Dims)}.", nameof(bias));
+        if (weight.Dims[2] < 1 || weight.Dims[3] < 1) throw new ArgumentException($"{op}: weight {Shapes.Format(weight.Dims)} has an empty kernel.", nameof(weight));
         if (stride < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"{op}: stride must be at least 1.");
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op}: padding must be non-negative.");
     }

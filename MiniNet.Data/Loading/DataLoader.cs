@@ -3,9 +3,9 @@ namespace MiniNet.Data;
 /// <summary>Mini-batches (X, Y) of class-labelled samples: a (B, …) features tensor and B labels, reshuffled every
 /// epoch, reproducibly for a seed.</summary>
 /// <remarks>
-/// <para>Samples are copied straight into two preallocated batch buffers used in turn (plus one for a smaller final
-/// batch) through <see cref="ILabeledDataset.CopySample"/>, so batches are assembled without allocating per sample
-/// (or, without prefetch, per batch). <b>A yielded batch is only valid until the next one is requested</b>: copy it
+/// <para>Samples are copied straight into two batch buffers used in turn (plus one for a smaller final batch), made on
+/// the first epoch, through <see cref="ILabeledDataset.CopySample"/>, so batches are assembled without allocating per
+/// sample (or, without prefetch, per batch). <b>A yielded batch is only valid until the next one is requested</b>: copy it
 /// (<see cref="Tensor.Clone"/>) to keep it. With <c>prefetch</c> the next batch is assembled on a background thread
 /// while the current one is used, random transforms included.</para>
 /// <para>For other kinds of samples see <see cref="DataLoader{TSample, TBatch}"/> and the <c>Create</c> factories:

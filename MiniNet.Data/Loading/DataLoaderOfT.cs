@@ -13,8 +13,9 @@ namespace MiniNet.Data;
 /// <para>The loader keeps three batch slots (two used in turn for full batches, one for a smaller final batch) and
 /// hands the collate the batch it last returned for the slot, so a collate that fills its buffers in place assembles
 /// batches without allocating. <b>A yielded batch is then only valid until the next one is requested</b>: copy it to
-/// keep it. With <c>prefetch</c> the next batch is collated on a background thread while the current one is used;
-/// one collate runs at a time.</para>
+/// keep it, and run a batch's backward pass before asking for the next (a graph built on a batch reads its values in
+/// backward). With <c>prefetch</c> the next batch is collated on a background task while the current one is used (a
+/// small allocation per batch); one collate runs at a time, and one enumeration per loader.</para>
 /// </remarks>
 public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
 {
@@ -64,38 +65,50 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     public int SampleCount => DropLast ? BatchCount * BatchSize : _dataset.Count;
 
     /// <summary>Enumerates one epoch and advances <see cref="Epoch"/>.</summary>
-    public IEnumerator<TBatch> GetEnumerator()
-    {
-        int epoch = Epoch++;
-        for (int i = 0; i < _order.Length; i++) _order[i] = i;
-        if (Shuffle) Permute(_order, Rng.Create(MixSeed(Seed, epoch)));
-        return Batches(epoch);
-    }
+    /// <exception cref="InvalidOperationException">(On the first MoveNext) another enumeration of this loader is still
+    /// under way: the two would share the order and the batch buffers.</exception>
+    public IEnumerator<TBatch> GetEnumerator() => Batches(Epoch++);
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    private int _active;
+
     private IEnumerator<TBatch> Batches(int epoch)
     {
-        int count = BatchCount;
-        if (!Prefetch)
-        {
-            for (int b = 0; b < count; b++) yield return Fill(b, epoch);
-            yield break;
-        }
-        Task<TBatch>? next = Task.Run(() => Fill(0, epoch));
+        if (Interlocked.Exchange(ref _active, 1) != 0)
+            throw new InvalidOperationException(
+                "DataLoader: an epoch is already being enumerated; its batches share this loader's buffers. Finish (or dispose) it first, or use a second loader.");
+        Task<TBatch>? next = null;
         try
         {
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            if (Shuffle) Permute(_order, Rng.Create(MixSeed(Seed, epoch)));
+            int count = BatchCount;
+            if (!Prefetch)
+            {
+                for (int b = 0; b < count; b++) yield return Fill(b, epoch);
+                yield break;
+            }
+            if (count == 0) yield break;
+            next = Task.Run(() => Fill(0, epoch));
             for (int b = 0; b < count; b++)
             {
-                TBatch batch = next!.GetAwaiter().GetResult();
+                // The task leaves `next` before it is awaited, so that its failure surfaces once, as itself.
+                Task<TBatch> current = next!;
+                next = null;
+                TBatch batch = current.GetAwaiter().GetResult();
                 int following = b + 1;
-                next = following < count ? Task.Run(() => Fill(following, epoch)) : null;
+                if (following < count) next = Task.Run(() => Fill(following, epoch));
                 yield return batch;
             }
         }
         finally
         {
-            next?.Wait();   // never leave a collate running into a slot after the enumeration ends
+            // Never leave a collate running into a slot after the enumeration ends; its outcome no longer matters
+            // (the epoch ended early, or with another exception that must not be masked).
+            if (next is not null)
+                try { next.Wait(); } catch (AggregateException) { }
+            Volatile.Write(ref _active, 0);
         }
     }
 

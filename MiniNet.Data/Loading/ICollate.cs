@@ -48,24 +48,30 @@ public static class Collate
 /// depend on the batch size, the order or the thread.</summary>
 internal sealed class FeatureTransform(ITransform? transform)
 {
-    private int[]? _sampleShape, _outputShape;
+    /// <summary>What a collate knows of a dataset: its sample (and target) shape, read once, and the transformed shape.
+    /// Immutable and swapped in whole, so loaders on several threads may share a collate.</summary>
+    internal sealed record Bound(object Dataset, int[] SampleShape, int[] OutputShape, int SampleSize, int[] TargetShape);
+
+    private Bound? _bound;
 
     /// <summary>Whether samples go through a transform (else they are copied straight into their rows).</summary>
     public bool Active => transform is not null;
 
-    /// <summary>Elements of one untransformed sample.</summary>
-    public int SampleSize { get; private set; }
+    /// <summary>The shapes of <paramref name="dataset"/>'s samples, read from it the first time it is seen (a
+    /// dataset's <c>SampleShape</c> may go through its indexer, which must not run per batch).</summary>
+    public Bound For(ILabeledDataset dataset) =>
+        _bound is { } b && ReferenceEquals(b.Dataset, dataset) ? b : Bind(dataset, dataset.SampleShape, []);
 
-    /// <summary>The shape of one transformed sample, for a dataset whose samples have <paramref name="sampleShape"/>.</summary>
-    public int[] OutputShape(IReadOnlyList<int> sampleShape)
+    /// <summary>The shapes of a float-target dataset's samples and targets, read once per dataset.</summary>
+    public Bound For(ITensorPairDataset dataset) =>
+        _bound is { } b && ReferenceEquals(b.Dataset, dataset) ? b : Bind(dataset, dataset.SampleShape, dataset.TargetShape);
+
+    private Bound Bind(object dataset, IReadOnlyList<int> sampleShape, IReadOnlyList<int> targetShape)
     {
-        if (!Same(_sampleShape, sampleShape))
-        {
-            _sampleShape = [.. sampleShape];
-            _outputShape = transform is null ? _sampleShape : transform.OutputShape(_sampleShape);
-            SampleSize = Shapes.Numel(_sampleShape);
-        }
-        return _outputShape!;
+        int[] shape = [.. sampleShape];
+        var bound = new Bound(dataset, shape, transform is null ? shape : transform.OutputShape(shape), Shapes.Numel(shape), [.. targetShape]);
+        _bound = bound;
+        return bound;
     }
 
     /// <summary>Whether <paramref name="known"/> is <paramref name="shape"/> (compared without allocating: this runs per batch).</summary>
@@ -78,10 +84,10 @@ internal sealed class FeatureTransform(ITransform? transform)
     }
 
     /// <summary>Transforms sample <paramref name="index"/>'s features <paramref name="input"/> into <paramref name="row"/>.</summary>
-    public void Apply(ReadOnlySpan<float> input, Span<float> row, int index, BatchInfo batch)
+    public void Apply(Bound bound, ReadOnlySpan<float> input, Span<float> row, int index, BatchInfo batch)
     {
         var random = SampleRandom.For(batch.Seed, batch.Epoch, index);
-        transform!.Apply(input, _sampleShape!, row, ref random);
+        transform!.Apply(input, bound.SampleShape, row, ref random);
     }
 
     /// <summary>Whether a previous batch buffer <paramref name="x"/> fits <paramref name="size"/> samples of <paramref name="shape"/>.</summary>
@@ -104,7 +110,8 @@ internal sealed class LabeledCollate(ITransform? transform) : ICollate<(Tensor F
     {
         ILabeledDataset labeled = dataset as ILabeledDataset ?? Adapt(dataset);
         int size = indices.Length;
-        int[] shape = _features.OutputShape(labeled.SampleShape);
+        FeatureTransform.Bound bound = _features.For(labeled);
+        int[] shape = bound.OutputShape;
         (Tensor x, int[] y) = FeatureTransform.Fits(reuse.X, size, shape) ? reuse : (Tensor.Zeros([size, .. shape]), new int[size]);
         Span<float> data = x.Data;
         int rowSize = data.Length / size;
@@ -113,14 +120,14 @@ internal sealed class LabeledCollate(ITransform? transform) : ICollate<(Tensor F
             for (int i = 0; i < size; i++) y[i] = labeled.CopySample(indices[i], data.Slice(i * rowSize, rowSize));
             return (x, y);
         }
-        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(_features.SampleSize);
+        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(bound.SampleSize);
         try
         {
-            Span<float> input = scratch.AsSpan(0, _features.SampleSize);
+            Span<float> input = scratch.AsSpan(0, bound.SampleSize);
             for (int i = 0; i < size; i++)
             {
                 y[i] = labeled.CopySample(indices[i], input);
-                _features.Apply(input, data.Slice(i * rowSize, rowSize), indices[i], batch);
+                _features.Apply(bound, input, data.Slice(i * rowSize, rowSize), indices[i], batch);
             }
         }
         finally
@@ -141,16 +148,14 @@ internal sealed class PairCollate(ITransform? transform) : ICollate<(Tensor Feat
 {
     private readonly FeatureTransform _features = new(transform);
     private (IDataset<(Tensor, Tensor)> Source, ITensorPairDataset View)? _adapter;
-    private int[]? _targetShape;
 
     public (Tensor X, Tensor Y) Collate(IDataset<(Tensor Features, Tensor Target)> dataset, ReadOnlySpan<int> indices,
         (Tensor X, Tensor Y) reuse, BatchInfo batch)
     {
         ITensorPairDataset pairs = dataset as ITensorPairDataset ?? Adapt(dataset);
         int size = indices.Length;
-        int[] shape = _features.OutputShape(pairs.SampleShape);
-        if (!FeatureTransform.Same(_targetShape, pairs.TargetShape)) _targetShape = [.. pairs.TargetShape];
-        int[] targetShape = _targetShape!;
+        FeatureTransform.Bound bound = _features.For(pairs);
+        int[] shape = bound.OutputShape, targetShape = bound.TargetShape;
         (Tensor x, Tensor y) = FeatureTransform.Fits(reuse.X, size, shape) && FeatureTransform.Fits(reuse.Y, size, targetShape)
             ? reuse : (Tensor.Zeros([size, .. shape]), Tensor.Zeros([size, .. targetShape]));
         Span<float> data = x.Data, targets = y.Data;
@@ -161,14 +166,14 @@ internal sealed class PairCollate(ITransform? transform) : ICollate<(Tensor Feat
                 pairs.CopySample(indices[i], data.Slice(i * rowSize, rowSize), targets.Slice(i * targetSize, targetSize));
             return (x, y);
         }
-        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(_features.SampleSize);
+        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(bound.SampleSize);
         try
         {
-            Span<float> input = scratch.AsSpan(0, _features.SampleSize);
+            Span<float> input = scratch.AsSpan(0, bound.SampleSize);
             for (int i = 0; i < size; i++)
             {
                 pairs.CopySample(indices[i], input, targets.Slice(i * targetSize, targetSize));
-                _features.Apply(input, data.Slice(i * rowSize, rowSize), indices[i], batch);
+                _features.Apply(bound, input, data.Slice(i * rowSize, rowSize), indices[i], batch);
             }
         }
         finally

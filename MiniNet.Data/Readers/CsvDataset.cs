@@ -151,11 +151,16 @@ public static class CsvDataset
     }
 
     /// <summary>The positions of <paramref name="names"/> in the header.</summary>
-    private static int[] Columns(string path, string[] header, IEnumerable<string> names) => [.. names.Select(name =>
+    private static int[] Columns(string path, string[] header, IReadOnlyList<string> names)
     {
-        int i = Array.IndexOf(header, name);
-        return i >= 0 ? i : throw new InvalidDataException($"{path}: header: no column '{name}' (columns: {string.Join(", ", header)}).");
-    })];
+        if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new InvalidDataException($"{path}: column '{repeated.Key}' is asked for {repeated.Count()} times; name each column once.");
+        return [.. names.Select(name =>
+        {
+            int i = Array.IndexOf(header, name);
+            return i >= 0 ? i : throw new InvalidDataException($"{path}: header: no column '{name}' (columns: {string.Join(", ", header)}).");
+        })];
+    }
 
     /// <summary>The current row's line number, after checking its field count against the header's.</summary>
     private static long CheckRow(string path, CsvReader csv, string[] header)

@@ -188,7 +188,7 @@ public sealed class RandomCrop : ITransform
                 ReadOnlySpan<float> sourceLine = image.Slice(row * w, w);
                 // The part of the line inside the image is one copy; only the padded ends go pixel by pixel.
                 int first = Math.Clamp(-left, 0, Width), last = Math.Clamp(w - left, first, Width);
-                sourceLine.Slice(left + first, last - first).CopyTo(line[first..last]);
+                if (last > first) sourceLine.Slice(left + first, last - first).CopyTo(line[first..last]);   // none when the line lies in the padding
                 for (int j = 0; j < first; j++) line[j] = Pixel(sourceLine, left + j, w);
                 for (int j = last; j < Width; j++) line[j] = Pixel(sourceLine, left + j, w);
             }

@@ -59,9 +59,11 @@ internal static class Losses
         if (logProbabilities.Shape.Count != 2)
             throw new ArgumentException($"{loss}: expected (N, K) inputs, got {Shapes.Format(logProbabilities.Shape)}.", nameof(logProbabilities));
         int n = logProbabilities.Shape[0], k = logProbabilities.Shape[1];
-        if (labels.Length != n) throw new ArgumentException($"{loss}: {labels.Length} labels for {n} samples.", nameof(labels));
+        if (labels.Length != n)
+            throw new ArgumentException($"{loss}: {labels.Length} labels for {n} samples (one per sample, or per position of (N, K, d1, ...) scores, in row-major order).", nameof(labels));
         if (weight is not null && weight.Length != k)
             throw new ArgumentException($"{loss}: {weight.Length} class weights for {k} classes.", nameof(logProbabilities));
+        if (smoothing == 0) return PickedLoss(loss, logProbabilities, labels, weight, ignoreIndex, reduction);
         var mask = new float[n * k];
         float total = 0, spread = smoothing / k;
         for (int i = 0; i < n; i++)
@@ -77,6 +79,29 @@ internal static class Losses
             total += w;
         }
         Tensor perSample = -(logProbabilities * Tensor.FromArray(mask, n, k)).Sum(1);
+        return reduction == Reduction.Mean ? perSample.Sum() * (1f / total) : Reduce(perSample, reduction);
+    }
+
+    /// <summary>Without smoothing, each sample's −w[yₙ]·log p[n, yₙ] is one gathered value: memory for N values, not
+    /// the mask's N·K (which (N, K, H, W) segmentation scores make large). The same sums as the mask's row sums, whose
+    /// other terms are zeros.</summary>
+    private static Tensor PickedLoss(string loss, Tensor logProbabilities, int[] labels, float[]? weight, int ignoreIndex, Reduction reduction)
+    {
+        int n = logProbabilities.Shape[0], k = logProbabilities.Shape[1];
+        var index = new long[n];
+        var weights = new float[n];
+        float total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int label = labels[i];
+            if (label == ignoreIndex) continue;   // index 0 with weight 0: counts for nothing
+            if ((uint)label >= (uint)k)
+                throw new ArgumentException($"{loss}: label {label} at index {i} is outside [0, {k}).", nameof(labels));
+            (index[i], weights[i]) = (label, weight?[label] ?? 1f);
+            total += weights[i];
+        }
+        Tensor picked = logProbabilities.Gather(1, Tensor.FromInt64Array(index, n, 1)).Reshape(n);
+        Tensor perSample = -(picked * Tensor.FromArray(weights, n));
         return reduction == Reduction.Mean ? perSample.Sum() * (1f / total) : Reduce(perSample, reduction);
     }
 
@@ -112,7 +137,7 @@ internal static class Losses
         var result = new int[values.Length];
         for (int i = 0; i < result.Length; i++)
             result[i] = values[i] is >= int.MinValue and <= int.MaxValue ? (int)values[i]
-                : throw new ArgumentException($"{loss}: label {values[i]} at index {i} is out of range.", nameof(labels));
+                : throw new ArgumentException($"{loss}: label {values[i]} at index {i} is outside the int range of class labels.", nameof(labels));
         return result;
     }
 

@@ -80,6 +80,41 @@ public class GenericLoaderTests
         Assert.That(error!.Message, Does.Contain("sample 1").And.Contain("(4)").And.Contain("(3)"));
     }
 
+    [TestCase(false), TestCase(true)]
+    public void ABadSample_SurfacesAsItself_WithPrefetchToo(bool prefetch)
+    {
+        var items = Enumerable.Range(0, 9).Select(i => (Tensor.Zeros(3), Tensor.Zeros(2))).ToList();
+        items[6] = (Tensor.Zeros(3, 1), Tensor.Zeros(2));   // as many values, another shape
+        var loader = DataLoader.Create(new ListDataset<(Tensor, Tensor)>(items), 2, prefetch: prefetch);
+        static int Drain(IEnumerable<(Tensor X, Tensor Y)> batches) => batches.Sum(b => b.X.Shape[0]);
+        var error = Assert.Throws<InvalidDataException>(() => Drain(loader));
+        Assert.That(error!.Message, Does.Contain("sample 6").And.Contain("(3, 1)"));
+        Assert.That(Drain(DataLoader.Create(new ListDataset<(Tensor, Tensor)>(items[..6]), 2, prefetch: prefetch)), Is.EqualTo(6),
+            "a new loader over good samples runs");
+    }
+
+    [TestCase(false), TestCase(true)]
+    public void OverlappingEpochs_AreRefused_AndTheFirstStillFinishes(bool prefetch)
+    {
+        var loader = DataLoader.Create(Pairs(20), 5, shuffle: true, prefetch: prefetch);
+        int batches = 0;
+        foreach ((Tensor x, Tensor _) in loader)
+        {
+            if (batches++ == 1)
+                Assert.That(() => loader.First(), Throws.InvalidOperationException.With.Message.Contains("already being enumerated"));
+        }
+        Assert.That(batches, Is.EqualTo(4));
+        Assert.That(loader.Count(), Is.EqualTo(4), "after the epoch ends, the next one may start");
+    }
+
+    [TestCase(false), TestCase(true)]
+    public void DropLast_WithFewerSamplesThanABatch_GivesEmptyEpochs(bool prefetch)
+    {
+        var loader = DataLoader.Create(Pairs(3), 5, dropLast: true, prefetch: prefetch);
+        Assert.That(loader.BatchCount, Is.EqualTo(0));
+        Assert.That(loader.ToList(), Is.Empty);
+    }
+
     private sealed class ListDataset<T>(List<T> items) : IDataset<T>
     {
         public int Count => items.Count;

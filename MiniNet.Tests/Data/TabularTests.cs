@@ -143,6 +143,7 @@ public class CsvTargetsTests : TempDirectoryTest
     [TestCase("a,y\n1,2\n3,NaN\n", new[] { "y" }, null, "line 3: column 'y': 'NaN'")]
     [TestCase("a,y\n", new[] { "y" }, null, "no data rows")]
     [TestCase("y\n1\n", new[] { "y" }, null, "no feature columns")]
+    [TestCase("a,y\n1,2\n", new[] { "y", "y" }, null, "column 'y' is asked for 2 times")]
     public void LoadTargets_BadFiles_NameWhatIsWrong(string text, string[] targets, string[]? features, string what)
     {
         string path = Write(text);

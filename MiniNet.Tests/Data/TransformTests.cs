@@ -98,6 +98,39 @@ public class TransformTests
         Assert.That(Run(new RandomCrop(1, 3, 0, 0, 2, 0, PaddingMode.Edge), line, [1, 3], LastPosition(5)), Is.EqualTo(new float[] { 2, 2, 2 }));
     }
 
+    [Test]
+    public void Crop_OfRows_PadsTopAndBottomAsColumns()
+    {
+        // A 3×1 column [0 1 2] padded by 2 on top: edge repeats the first row, reflect mirrors without repeating it.
+        float[] column = [0, 1, 2];
+        Assert.That(Run(new RandomCrop(3, 1, 0, 2, 0, 0, PaddingMode.Edge), column, [3, 1], FirstRowPosition(3)), Is.EqualTo(new float[] { 0, 0, 0 }));
+        Assert.That(Run(new RandomCrop(3, 1, 0, 2, 0, 0, PaddingMode.Reflect), column, [3, 1], FirstRowPosition(3)), Is.EqualTo(new float[] { 2, 1, 0 }));
+        Assert.That(Run(new RandomCrop(3, 1, 0, 2, 0, 0), column, [3, 1], FirstRowPosition(3)), Is.EqualTo(new float[] { 0, 0, 0 }));
+    }
+
+    private static ulong FirstRowPosition(int positions)
+    {
+        for (ulong seed = 0; ; seed++)
+        {
+            var random = new SampleRandom(seed);
+            if (random.Next(positions) == 0) return seed;
+        }
+    }
+
+    [Test]
+    public void Crop_ThatLandsWhollyInThePadding_IsFill()
+    {
+        // Padding wider than the crop: some crops lie entirely beside the image.
+        var crop = new RandomCrop(2, padding: 3, fill: -1);
+        int allFill = 0;
+        for (ulong seed = 0; seed < 300; seed++)
+        {
+            float[] output = Run(crop, Image(1, 4, 4), [1, 4, 4], seed);
+            if (output.All(v => v == -1)) allFill++;
+        }
+        Assert.That(allFill, Is.GreaterThan(0));
+    }
+
     /// <summary>A seed whose crop of a 1-row image with <paramref name="positions"/> horizontal positions starts at the first one.</summary>
     private static ulong FirstPosition(int positions) => SeedFor(positions, 0);
 

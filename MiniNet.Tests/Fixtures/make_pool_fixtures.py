@@ -24,6 +24,8 @@ CASES = {
     "avg_ceil_without_padding_count": ((1, 2, 6, 5), "avg",
                                        dict(kernel_size=(3, 2), stride=2, padding=(1, 0), ceil_mode=True, count_include_pad=False)),
     "avg_tuple": ((2, 2, 7, 6), "avg", dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 1))),
+    # A last window overhanging the padding, counted with it: the divisor stops at the padded edge.
+    "avg_ceil_overhang_counting_padding": ((1, 2, 6, 6), "avg", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
 }
 
 
