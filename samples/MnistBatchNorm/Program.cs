@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using MiniNet;
 using MiniNet.Data;
 using MiniNet.Layers;
+using MiniNet.Layers.Onnx;
 using MiniNet.Samples;
 using MnistBatchNorm;
 
@@ -30,10 +31,11 @@ var limit = new Option<int?>("--limit") { Description = "use only the first N tr
 var bnStats = new Option<string>("--bn-stats") { Description = "statistics the saved model uses: running (averages) or population (recomputed)", DefaultValueFactory = _ => "running" };
 bnStats.AcceptOnlyFromAmong("running", "population");
 var compare = new Option<bool>("--compare") { Description = "train with and without BatchNorm and plot both" };
+var exportOnnx = new Option<bool>("--export-onnx") { Description = "also write the trained model as ONNX (model.onnx, opset 17) for ONNX Runtime" };
 
 var root = new RootCommand("Train the bias-free BN-DNN or BN-CNN on Fashion-MNIST or MNIST with MiniNet.")
 {
-    model, noBn, activation, hidden, epochs, batchSize, lr, momentum, schedule, seed, dataset, data, output, limit, bnStats, compare,
+    model, noBn, activation, hidden, epochs, batchSize, lr, momentum, schedule, seed, dataset, data, output, limit, bnStats, compare, exportOnnx,
 };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -63,7 +65,8 @@ try
         PositiveFloat(parsed.GetValue(lr), "--lr"), Momentum(parsed.GetValue(momentum)), parsed.GetValue(seed), parsed.GetValue(schedule)!,
         parsed.GetValue(dataset)!, parsed.GetValue(data),
         parsed.GetValue(output) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
-        parsed.GetValue(limit) is { } n ? Positive(n, "--limit") : null, parsed.GetValue(bnStats)!, parsed.GetValue(compare));
+        parsed.GetValue(limit) is { } n ? Positive(n, "--limit") : null, parsed.GetValue(bnStats)!, parsed.GetValue(compare),
+        parsed.GetValue(exportOnnx));
 }
 catch (ArgumentException e)
 {
@@ -146,7 +149,15 @@ static void FinishRun(Sequential net, Settings run, TensorDataset train, TensorD
         logger.LogInformation("{Run} test accuracy: {Accuracy:P2}", run.RunName, running.Accuracy);
     }
     net.Eval();
-    net.Save(Path.Combine(run.OutputDirectory, fileName));
+    string path = Path.Combine(run.OutputDirectory, fileName);
+    net.Save(path);
+    if (run.ExportOnnx)
+    {
+        // The same weights for ONNX Runtime: one image (1, 28, 28) per sample, a symbolic batch.
+        string onnx = Path.ChangeExtension(path, ".onnx");
+        net.ExportOnnx(onnx, [.. train.SampleShape]);
+        logger.LogInformation("{Run}: wrote {File} (ONNX opset {Opset})", run.RunName, onnx, MiniNet.Layers.Onnx.OnnxExport.Opset);
+    }
 }
 
 static void WriteCurves(string path, List<(Settings Settings, List<EpochMetrics> History)> runs)
