@@ -72,7 +72,11 @@ public sealed class Conv2d : Module
             Ops.NamedPadding(padding, Positive(kernelSize, nameof(kernelSize)), stride ?? (1, 1), dilation ?? (1, 1)), bias, generator,
             dilation ?? (1, 1), groups) { }
 
-    private Conv2d(int inChannels, int outChannels, (int Height, int Width) kernelSize, (int Height, int Width) stride,
+    /// <summary>Creates a layer with each side's padding given on its own (as ONNX's <c>pads</c> and PyTorch's "same"
+    /// padding of an even kernel need), the general form the other constructors reduce to.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size, stride, dilation or group count below 1, or a negative padding.</exception>
+    /// <exception cref="ArgumentException">Groups that do not divide both channel counts.</exception>
+    public Conv2d(int inChannels, int outChannels, (int Height, int Width) kernelSize, (int Height, int Width) stride,
         (int Top, int Left, int Bottom, int Right) padding, bool bias, System.Random? generator, (int Height, int Width) dilation, int groups)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
@@ -81,6 +85,8 @@ public sealed class Conv2d : Module
         Positive(stride, nameof(stride));
         Positive(dilation, nameof(dilation));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groups);
+        if (padding.Top < 0 || padding.Left < 0 || padding.Bottom < 0 || padding.Right < 0)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, "Conv2d: padding must be non-negative.");
         if (inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"Conv2d: {groups} groups must divide both {inChannels} input and {outChannels} output channels.", nameof(groups));
         (InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, Groups) = (inChannels, outChannels, kernelSize, stride, padding, dilation, groups);

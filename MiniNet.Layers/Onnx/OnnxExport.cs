@@ -245,10 +245,10 @@ public static class OnnxExport
             return g.Node("Div", [g.Node("Softplus", [g.Node("Mul", [input, Scalar(g, sp.Beta)])]), Scalar(g, sp.Beta)]);
         }
 
-        /// <summary>MaxPool or AveragePool. Ceil mode is written as floor mode with the extra windows' padding after the
-        /// image, the same windows under every version of the ONNX spec (ONNX 1.12's shape inference lacks PyTorch's
-        /// rule that a last window must start inside the image or its left padding). An average that counts the padding
-        /// keeps ceil_mode instead, since explicit extra padding would enter its divisor.</summary>
+        /// <summary>MaxPool or AveragePool. Where PyTorch's ceil-mode rule (a last window must start inside the image or
+        /// its left padding) drops a window that ONNX 1.12's ceil formula keeps, ceil mode is written as floor mode with
+        /// the extra windows' padding after the image: the same windows under every version of the spec. An average that
+        /// counts the padding keeps ceil_mode there too, since explicit extra padding would enter its divisor.</summary>
         private static string Pool(OnnxGraphBuilder g, string op, Pool2d p, string input, bool? countIncludePad)
         {
             int[] kernel = [p.Kernel.Height, p.Kernel.Width], strides = [p.Stride.Height, p.Stride.Width];
@@ -258,12 +258,22 @@ public static class OnnxExport
             {
                 Tensor sample = g.SampleOf(input)!, output;
                 using (Autograd.NoGrad()) output = p.Call(sample);
+                // Only where PyTorch's rule drops a last window does the plain ceil formula count one more.
+                bool differs = false;
                 for (int axis = 0; axis < 2; axis++)
                 {
-                    int size = sample.Shape[2 + axis], outSize = output.Shape[2 + axis];
-                    pads[2 + axis] += Math.Max(0, (outSize - 1) * strides[axis] + kernel[axis] - (size + 2 * pads[axis]));
+                    int span = sample.Shape[2 + axis] + 2 * pads[axis] - kernel[axis];
+                    differs |= (span + strides[axis] - 1) / strides[axis] + 1 != output.Shape[2 + axis];
                 }
-                ceil = false;
+                if (differs)
+                {
+                    for (int axis = 0; axis < 2; axis++)
+                    {
+                        int size = sample.Shape[2 + axis], outSize = output.Shape[2 + axis];
+                        pads[2 + axis] += Math.Max(0, (outSize - 1) * strides[axis] + kernel[axis] - (size + 2 * pads[axis]));
+                    }
+                    ceil = false;
+                }
             }
             var attributes = new List<(string, object)> { ("kernel_shape", kernel), ("strides", strides), ("pads", pads), ("ceil_mode", ceil) };
             if (countIncludePad is bool counted) attributes.Add(("count_include_pad", counted));
