@@ -17,7 +17,7 @@ dotnet build -c Release benchmarks/MiniNet.Benchmarks >/dev/null
 # The same models for ONNX Runtime, exported by PyTorch (the inference bar is the better of eager PyTorch and ORT).
 /usr/bin/python3 benchmarks/pytorch_baseline.py --export-onnx "$out/onnx" >/dev/null
 for r in $(seq 1 "$rounds"); do
-    dotnet run -c Release --no-build --project benchmarks/MiniNet.Benchmarks -- $quick $loops --onnx "$out/onnx" --json "$out/mininet-$r.json"
+    dotnet run -c Release --no-build --project benchmarks/MiniNet.Benchmarks -- $quick $loops --onnx "$out/onnx" --onnx-own --json "$out/mininet-$r.json"
     /usr/bin/python3 benchmarks/pytorch_baseline.py $quick $loops --json "$out/pytorch-$r.json"
 done
 /usr/bin/python3 - "$out" "$rounds" <<'PY'

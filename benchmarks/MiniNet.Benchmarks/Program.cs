@@ -2,8 +2,9 @@
 // after warm-up), garbage collections and peak working set, and GEMM GFLOP/s at the workloads' shapes, with the CPU
 // and its measured multiply-add peak.
 // Usage: dotnet run -c Release --project benchmarks/MiniNet.Benchmarks -- [--quick] [--only fig1,mlp,cnn,resnet,wide,gemm,loader]
-//        [--threads N] [--eval-only] [--loops] [--onnx DIR] [--json FILE]
+//        [--threads N] [--eval-only] [--loops] [--onnx DIR] [--onnx-own] [--json FILE]
 // --onnx DIR: also run ONNX Runtime on DIR/<workload>.onnx (written by pytorch_baseline.py --export-onnx DIR).
+// --onnx-own: also run ONNX Runtime on MiniNet's own export of the trained model (the same weights; outputs checked).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -92,6 +93,12 @@ foreach (Workload w in Workload.All.Where(w => only.Contains(w.Name)))
     {
         (entry["ort_eval_images_per_s"], entry["ort_eval_batch"]) = (Math.Round(ort.Rate), ort.Batch);
         Console.WriteLine($"  ONNX Runtime eval {ort.Rate,12:N0} img/s at batch {ort.Batch}");
+    }
+    if (args.Contains("--onnx-own"))
+    {
+        ((double Rate, int Batch) own, float difference) = OnnxRuntimeBar.MeasureOwnExport(model, w, [1000, w.Batch], windows, windowSeconds);
+        (entry["ort_own_eval_images_per_s"], entry["ort_own_eval_batch"], entry["ort_own_max_abs_difference"]) = (Math.Round(own.Rate), own.Batch, difference);
+        Console.WriteLine($"  ONNX Runtime eval of MiniNet's export {own.Rate,12:N0} img/s at batch {own.Batch} (outputs within {difference:E1} of MiniNet's)");
     }
     results.Add(entry);
     if (userLoops)

@@ -40,7 +40,7 @@ public sealed record Workload(string Name, int Batch, int[] InputShape, Func<Seq
 
 /// <summary>ResNet's basic block, written as a user writes a custom module: conv-BN-ReLU-conv-BN plus the input,
 /// then ReLU; where the block changes the shape, the shortcut is a strided 1×1 convolution and a BatchNorm.</summary>
-public sealed class BasicBlock : Module
+public sealed class BasicBlock : Module, MiniNet.Layers.Onnx.IOnnxExportable
 {
     private readonly Conv2d _conv1, _conv2;
     private readonly BatchNorm2d _bn1, _bn2;
@@ -68,5 +68,14 @@ public sealed class BasicBlock : Module
         h = Fusion.Forward(h, _conv2, _bn2);
         Tensor shortcut = _project is null ? x : Fusion.Forward(x, _project, _projectNorm!);
         return (h + shortcut).Relu();
+    }
+
+    /// <summary>Its ONNX nodes, as a custom layer describes them: the children exported in turn, then Add and Relu.</summary>
+    public string ExportOnnx(MiniNet.Layers.Onnx.OnnxGraphBuilder graph, string input)
+    {
+        string h = graph.Child(_relu, graph.Child(_bn1, graph.Child(_conv1, input)));
+        h = graph.Child(_bn2, graph.Child(_conv2, h));
+        string shortcut = _project is null ? input : graph.Child(_projectNorm!, graph.Child(_project, input));
+        return graph.Node("Relu", [graph.Node("Add", [h, shortcut])]);
     }
 }
