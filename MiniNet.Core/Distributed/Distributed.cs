@@ -1,0 +1,215 @@
+namespace MiniNet;
+
+/// <summary>How <see cref="Distributed.AllReduce(Span{float}, ReduceOp)"/> combines the ranks' values.</summary>
+public enum ReduceOp
+{
+    /// <summary>The sum over ranks.</summary>
+    Sum,
+
+    /// <summary>The sum divided by the number of ranks.</summary>
+    Average,
+
+    /// <summary>The largest value.</summary>
+    Max,
+
+    /// <summary>The smallest value.</summary>
+    Min,
+}
+
+/// <summary>Data-parallel training across processes and machines on Open MPI (PyTorch's <c>torch.distributed</c> names):
+/// the process's rank and the world's size, and collectives on spans and tensors.</summary>
+/// <remarks>
+/// <para>Under <c>mpirun</c> (Open MPI sets <c>OMPI_COMM_WORLD_SIZE</c>) <see cref="Init"/> starts MPI; otherwise the
+/// process is a world of one and every collective leaves its values as they are, so a training script runs unchanged
+/// on a laptop without MPI installed. After <see cref="Init"/> under MPI, an exception that nothing catches ends the
+/// whole job (MPI_Abort) with its message on standard error, so no rank is left waiting in a collective.</para>
+/// <para>Every collective first checks, in one small all-reduce, that all ranks pass the same length (a rank that
+/// passes another gets an <see cref="InvalidOperationException"/> on every rank instead of corrupt memory). Every rank
+/// must call the collectives in the same order. The binding is a thin P/Invoke layer over Open MPI's C API (docs/distributed.md).</para>
+/// </remarks>
+public static class Distributed
+{
+    private static OpenMpi? s_mpi;
+    private static readonly object s_lock = new();
+
+    /// <summary>Whether <see cref="Init"/> has run.</summary>
+    public static bool IsInitialized { get; private set; }
+
+    /// <summary>Whether the world is an MPI job (false: a world of one).</summary>
+    public static bool IsMpi => s_mpi is not null;
+
+    /// <summary>This process's rank, 0 to <see cref="WorldSize"/> − 1.</summary>
+    public static int Rank { get; private set; }
+
+    /// <summary>The number of processes.</summary>
+    public static int WorldSize { get; private set; } = 1;
+
+    /// <summary>Whether this is rank 0, the one that writes checkpoints and logs.</summary>
+    public static bool IsMain => Rank == 0;
+
+    /// <summary>Joins the job: starts MPI under <c>mpirun</c>, else makes a world of one. Idempotent.</summary>
+    /// <exception cref="InvalidOperationException">Started by <c>mpirun</c>, but Open MPI's library cannot be loaded.</exception>
+    public static void Init()
+    {
+        lock (s_lock)
+        {
+            if (IsInitialized) return;
+            if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is { Length: > 0 })
+            {
+                OpenMpi mpi = OpenMpi.TryLoad(out string? reason)
+                    ?? throw new InvalidOperationException($"Distributed: started by mpirun, but {reason}.");
+                mpi.Init();
+                (Rank, WorldSize) = (mpi.Rank(), mpi.Size());
+                s_mpi = mpi;
+                AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+                {
+                    Console.Error.WriteLine($"rank {Rank}: {e.ExceptionObject}");
+                    Console.Error.Flush();
+                    mpi.Abort(1);
+                };
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => mpi.FinalizeOnce();
+            }
+            IsInitialized = true;
+        }
+    }
+
+    /// <summary>Ends the whole job at once with <paramref name="code"/> (MPI_Abort; a world of one exits).</summary>
+    public static void Abort(int code = 1)
+    {
+        if (s_mpi is { } mpi) mpi.Abort(code);
+        Environment.Exit(code);
+    }
+
+    private static OpenMpi? Mpi()
+    {
+        if (!IsInitialized) throw new InvalidOperationException("Distributed: call Distributed.Init() first.");
+        return s_mpi;
+    }
+
+    /// <summary>Combines <paramref name="values"/> over every rank, in place, so that each rank holds the result.</summary>
+    /// <exception cref="InvalidOperationException">Not initialized, or the ranks passed different lengths.</exception>
+    public static unsafe void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum)
+    {
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
+        fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Float, Op(mpi, op)));
+        if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1f / WorldSize, values);
+    }
+
+    /// <summary>Combines <paramref name="values"/> over every rank, in place.</summary>
+    public static unsafe void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
+    {
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
+        fixed (double* p = values) Chunked(p, values.Length, sizeof(double), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Double, Op(mpi, op)));
+        if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1.0 / WorldSize, values);
+    }
+
+    /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
+    public static unsafe void AllReduce(Span<long> values, ReduceOp op = ReduceOp.Sum)
+    {
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
+        fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Long, Op(mpi, op)));
+        if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+    }
+
+    /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
+    public static unsafe void AllReduce(Span<int> values, ReduceOp op = ReduceOp.Sum)
+    {
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
+        fixed (int* p = values) Chunked(p, values.Length, sizeof(int), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Int, Op(mpi, op)));
+        if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+    }
+
+    /// <summary>Combines a tensor's values (float32 or int64) over every rank, in place.</summary>
+    public static void AllReduce(Tensor tensor, ReduceOp op = ReduceOp.Sum)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DType == DType.Int64) AllReduce(tensor.Int64Data, op);
+        else AllReduce(tensor.Data, op);
+    }
+
+    /// <summary>Copies rank <paramref name="root"/>'s <paramref name="values"/> to every rank.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A root outside the world.</exception>
+    public static unsafe void Broadcast(Span<float> values, int root = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(root);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
+        fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Float, root));
+    }
+
+    /// <summary>Copies rank <paramref name="root"/>'s <paramref name="values"/> to every rank.</summary>
+    public static unsafe void Broadcast(Span<long> values, int root = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(root);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
+        fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Long, root));
+    }
+
+    /// <summary>Copies rank <paramref name="root"/>'s tensor values (float32 or int64) to every rank.</summary>
+    public static void Broadcast(Tensor tensor, int root = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.DType == DType.Int64) Broadcast(tensor.Int64Data, root);
+        else Broadcast(tensor.Data, root);
+    }
+
+    /// <summary>Every rank's <paramref name="values"/>, rank after rank, into <paramref name="gathered"/> (WorldSize
+    /// times as long) on every rank.</summary>
+    /// <exception cref="ArgumentException"><paramref name="gathered"/> is not WorldSize times as long.</exception>
+    public static unsafe void AllGather(ReadOnlySpan<float> values, Span<float> gathered)
+    {
+        if ((long)values.Length * WorldSize != gathered.Length)
+            throw new ArgumentException($"Distributed.AllGather: {gathered.Length} places for {WorldSize} ranks of {values.Length} values.", nameof(gathered));
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllGather"))
+        {
+            values.CopyTo(gathered);
+            return;
+        }
+        if (values.Length == 0) return;
+        fixed (float* send = values, receive = gathered) mpi.AllGather(send, values.Length, mpi.Float, receive);
+    }
+
+    /// <summary>Every rank's tensor stacked along a new first dimension: (WorldSize, …).</summary>
+    public static Tensor AllGather(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var result = Tensor.Zeros([WorldSize, .. tensor.Shape]);
+        AllGather(tensor.Data, result.Data);
+        return result;
+    }
+
+    /// <summary>Waits until every rank has called it.</summary>
+    public static void Barrier()
+    {
+        if (Mpi() is { } mpi) mpi.Barrier();
+    }
+
+    private static IntPtr Op(OpenMpi mpi, ReduceOp op) => op switch
+    {
+        ReduceOp.Sum or ReduceOp.Average => mpi.Sum,
+        ReduceOp.Max => mpi.Max,
+        ReduceOp.Min => mpi.Min,
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Distributed: unknown reduce op."),
+    };
+
+    /// <summary>Whether there is anything to exchange, after checking that every rank passes <paramref name="length"/>
+    /// (one all-reduce of (length, −length) with MPI_MAX: the maximum and the negated minimum agree only if all agree).</summary>
+    private static unsafe bool CheckedLength(OpenMpi mpi, int length, string call)
+    {
+        long* bounds = stackalloc long[2] { length, -length };
+        mpi.AllReduceInPlace(bounds, 2, mpi.Long, mpi.Max);
+        if (bounds[0] != -bounds[1])
+            throw new InvalidOperationException(
+                $"Distributed.{call}: rank {Rank} passes {length} values, but the ranks pass between {-bounds[1]} and {bounds[0]}; every rank must pass the same length.");
+        return length > 0;
+    }
+
+    /// <summary>Calls <paramref name="call"/> on pieces of at most 2³⁰ elements (MPI counts are ints).</summary>
+    private static unsafe void Chunked(void* start, int length, int width, Action<IntPtr, int> call)
+    {
+        const int Piece = 1 << 30;
+        for (long offset = 0; offset < length; offset += Piece)
+            call((IntPtr)((byte*)start + offset * width), (int)Math.Min(Piece, length - offset));
+    }
+}
