@@ -1,6 +1,7 @@
 // Scenarios for the distributed tests, one per argument; each rank prints "<scenario> ok rank R of N" when its checks
 // pass, and throws (ending the job) when one fails.
 using MiniNet;
+using MiniNet.Layers;
 
 Distributed.Init();
 int rank = Distributed.Rank, size = Distributed.WorldSize;
@@ -60,6 +61,16 @@ switch (args[0])
             if (rank == 1 && step == 5) throw new InvalidOperationException("rank 1 fails at step 5");
             Distributed.AllReduce(new float[1000]);
         }
+    case "ddp":
+    {
+        // ddp <even|uneven> <sync|plain> <state file>: rank 0 prints each step's global loss and saves the final state.
+        int[] sizes = args[1] == "even" ? [.. Enumerable.Repeat(MiniNet.Tests.Distributed.DdpScenario.GlobalBatch / size, size)] : [30, 20, 14];
+        if (sizes.Length != size) throw new ArgumentException($"{sizes.Length} slices for {size} ranks");
+        var model = MiniNet.Tests.Distributed.DdpScenario.Train(rank, sizes, args[2] == "sync",
+            (step, loss) => { if (Distributed.IsMain) Console.WriteLine($"loss {step} {loss:R}"); });
+        if (Distributed.IsMain) model.Save(args[3]);
+        break;
+    }
     case "save":
         // Rank 0 writes a checkpoint (atomically) every few steps while the ranks all-reduce; the test kills rank 1.
         if (rank == 1) Console.WriteLine($"pid {Environment.ProcessId}");
