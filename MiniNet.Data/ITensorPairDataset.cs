@@ -1,7 +1,7 @@
 namespace MiniNet.Data;
 
 /// <summary>A dataset of float feature tensors and float target tensors, each of one shape (regression, multi-output
-/// or soft targets), which a loader copies straight into its batch buffers (see <see cref="DataLoader.Create(IDataset{ValueTuple{Tensor, Tensor}}, int, bool, int, bool, bool, ITransform?)"/>).</summary>
+/// or soft targets), which a loader copies straight into its batch buffers (see <see cref="DataLoader.Create(IDataset{ValueTuple{Tensor, Tensor}}, int, bool, int, bool, bool, ITransform?, DataShard?)"/>).</summary>
 /// <remarks>Only <see cref="IDataset{T}.Count"/> and the indexer need implementing: the other members default to going
 /// through the indexer. A dataset that holds its samples in arrays (as <see cref="TensorPairDataset"/> does) overrides
 /// <see cref="CopySample"/> to copy rows without making tensors per sample.</remarks>

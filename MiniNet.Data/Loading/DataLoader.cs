@@ -23,27 +23,29 @@ public sealed class DataLoader : DataLoader<(Tensor Features, int Label), (Tenso
     /// <param name="transform">Applied to each sample's features on the way into the batch (augmentation,
     /// normalisation); seeded by (seed, epoch, sample index).</param>
     /// <exception cref="ArgumentException">An empty dataset, a batch size below 1, or samples the transform cannot take.</exception>
+    /// <param name="shard">This rank's share of each epoch in a distributed job (<see cref="DataShard.OfWorld"/>).</param>
     public DataLoader(ILabeledDataset dataset, int batchSize, bool shuffle = false, int seed = 0, bool dropLast = false,
-        bool prefetch = false, ITransform? transform = null)
-        : base(dataset, Checked(transform, dataset), batchSize, shuffle, seed, dropLast, prefetch) { }
+        bool prefetch = false, ITransform? transform = null, DataShard? shard = null)
+        : base(dataset, Checked(transform, dataset), batchSize, shuffle, seed, dropLast, prefetch, shard) { }
 
     /// <summary>Creates a loader over any dataset of (features, label) pairs; each sample's tensor is copied into the batch.</summary>
     /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
     public DataLoader(IDataset<(Tensor Features, int Label)> dataset, int batchSize, bool shuffle = false, int seed = 0,
-        bool dropLast = false, bool prefetch = false, ITransform? transform = null)
+        bool dropLast = false, bool prefetch = false, ITransform? transform = null, DataShard? shard = null)
         : this(dataset as ILabeledDataset ?? new IndexedDataset(dataset ?? throw new ArgumentNullException(nameof(dataset))),
-            batchSize, shuffle, seed, dropLast, prefetch, transform) { }
+            batchSize, shuffle, seed, dropLast, prefetch, transform, shard) { }
 
     /// <summary>A loader of (X, Y) batches of float features and float targets (regression, multi-output, soft
     /// labels), assembled as fast as class-labelled ones; the same options as the labelled loader.</summary>
     /// <exception cref="ArgumentException">An empty dataset, a batch size below 1, or samples the transform cannot take.</exception>
     public static DataLoader<(Tensor Features, Tensor Target), (Tensor X, Tensor Y)> Create(IDataset<(Tensor Features, Tensor Target)> dataset,
-        int batchSize, bool shuffle = false, int seed = 0, bool dropLast = false, bool prefetch = false, ITransform? transform = null)
+        int batchSize, bool shuffle = false, int seed = 0, bool dropLast = false, bool prefetch = false, ITransform? transform = null,
+        DataShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ITensorPairDataset pairs = dataset as ITensorPairDataset ?? new IndexedPairDataset(dataset);
         if (pairs.Count > 0 && transform is not null) transform.OutputShape([.. pairs.SampleShape]);
-        return new(pairs, Collate.Pairs(transform), batchSize, shuffle, seed, dropLast, prefetch);
+        return new(pairs, Collate.Pairs(transform), batchSize, shuffle, seed, dropLast, prefetch, shard);
     }
 
     /// <summary>A loader of batches made by <paramref name="collate"/> from each batch's samples (PyTorch's

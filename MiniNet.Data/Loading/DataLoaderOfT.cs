@@ -23,11 +23,13 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     private readonly ICollate<TSample, TBatch> _collate;
     private readonly TBatch?[] _slots = new TBatch?[3];
     private readonly int[] _order;
+    private readonly int[]? _shardOrder;
 
     /// <summary>Creates a loader that assembles batches of <paramref name="dataset"/> with <paramref name="collate"/>.</summary>
-    /// <exception cref="ArgumentException">An empty dataset, or a batch size below 1.</exception>
+    /// <param name="shard">This rank's share of every epoch in a distributed job (<see cref="DataShard"/>); null for all samples.</param>
+    /// <exception cref="ArgumentException">An empty dataset, a batch size below 1, or a shard outside its world.</exception>
     public DataLoader(IDataset<TSample> dataset, ICollate<TSample, TBatch> collate, int batchSize, bool shuffle = false,
-        int seed = 0, bool dropLast = false, bool prefetch = false)
+        int seed = 0, bool dropLast = false, bool prefetch = false, DataShard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(collate);
@@ -35,7 +37,18 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty.", nameof(dataset));
         (_dataset, _collate, BatchSize, Shuffle, Seed, DropLast, Prefetch) = (dataset, collate, batchSize, shuffle, seed, dropLast, prefetch);
         _order = new int[dataset.Count];
+        if (shard is { } sh)
+        {
+            if (sh.Count < 1 || (uint)sh.Rank >= (uint)sh.Count)
+                throw new ArgumentException($"DataLoader: shard {sh.Rank} of {sh.Count} is outside its world.", nameof(shard));
+            int length = sh.DropTail ? dataset.Count / sh.Count : (dataset.Count + sh.Count - 1) / sh.Count;
+            if (length == 0) throw new ArgumentException($"DataLoader: {dataset.Count} samples leave shard {sh.Rank} of {sh.Count} none.", nameof(shard));
+            (Shard, _shardOrder) = (sh, new int[length]);
+        }
     }
+
+    /// <summary>This rank's share of each epoch, or null for all samples.</summary>
+    public DataShard? Shard { get; }
 
     /// <summary>The dataset the batches come from.</summary>
     public IDataset<TSample> Dataset => _dataset;
@@ -58,11 +71,15 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     /// <summary>The epoch the next enumeration produces (0 first); set it to resume a run.</summary>
     public int Epoch { get; set; }
 
-    /// <summary>Batches per epoch.</summary>
-    public int BatchCount => DropLast ? _dataset.Count / BatchSize : (_dataset.Count + BatchSize - 1) / BatchSize;
+    /// <summary>Batches per epoch (of this rank's shard, with one).</summary>
+    public int BatchCount => DropLast ? Length / BatchSize : (Length + BatchSize - 1) / BatchSize;
 
-    /// <summary>Samples per epoch.</summary>
-    public int SampleCount => DropLast ? BatchCount * BatchSize : _dataset.Count;
+    /// <summary>Samples per epoch (of this rank's shard, with one).</summary>
+    public int SampleCount => DropLast ? BatchCount * BatchSize : Length;
+
+    private int Length => _shardOrder?.Length ?? _dataset.Count;
+
+    private int[] Indices => _shardOrder ?? _order;
 
     /// <summary>Enumerates one epoch and advances <see cref="Epoch"/>.</summary>
     /// <exception cref="InvalidOperationException">(On the first MoveNext) another enumeration of this loader is still
@@ -83,6 +100,10 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
         {
             for (int i = 0; i < _order.Length; i++) _order[i] = i;
             if (Shuffle) Permute(_order, Rng.Create(MixSeed(Seed, epoch)));
+            if (Shard is { } shard)
+                // PyTorch's DistributedSampler: the epoch's order, the same on every rank, padded by repeating its
+                // beginning (or cut) to a multiple of the ranks; rank r takes every rank-th sample from position r.
+                for (int i = 0; i < _shardOrder!.Length; i++) _shardOrder[i] = _order[(shard.Rank + i * shard.Count) % _order.Length];
             int count = BatchCount;
             if (!Prefetch)
             {
@@ -115,9 +136,9 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
     /// <summary>Collates batch <paramref name="b"/> of the current order into its slot.</summary>
     private TBatch Fill(int b, int epoch)
     {
-        int start = b * BatchSize, size = Math.Min(BatchSize, _dataset.Count - start);
-        int slot = size == Math.Min(BatchSize, _dataset.Count) ? b % 2 : 2;
-        TBatch batch = _collate.Collate(_dataset, _order.AsSpan(start, size), _slots[slot], new BatchInfo(Seed, epoch, b));
+        int start = b * BatchSize, size = Math.Min(BatchSize, Length - start);
+        int slot = size == Math.Min(BatchSize, Length) ? b % 2 : 2;
+        TBatch batch = _collate.Collate(_dataset, Indices.AsSpan(start, size), _slots[slot], new BatchInfo(Seed, epoch, b));
         _slots[slot] = batch;
         return batch;
     }
@@ -133,6 +154,24 @@ public class DataLoader<TSample, TBatch> : IEnumerable<TBatch>
 
     /// <summary>A well-mixed 32-bit seed from (seed, epoch) (SplitMix64's finaliser), so nearby pairs give unrelated shuffles.</summary>
     private static int MixSeed(int seed, int epoch) => (int)SampleRandom.Mix(((ulong)(uint)seed << 32) | (uint)epoch);
+}
+
+/// <summary>One rank's share of every epoch in a distributed job (PyTorch's <c>DistributedSampler</c>): disjoint
+/// shards of the epoch's order, reshuffled per epoch from (seed, epoch) alike on every rank, each rank the same number
+/// of samples (and so of steps): the order is padded by repeating its beginning, or with <paramref name="DropTail"/>
+/// cut to a multiple of the ranks.</summary>
+/// <param name="Rank">This rank, 0 to <paramref name="Count"/> − 1.</param>
+/// <param name="Count">The number of ranks.</param>
+/// <param name="DropTail">Cut the order instead of padding it.</param>
+public readonly record struct DataShard(int Rank, int Count, bool DropTail = false)
+{
+    /// <summary>This process's shard of the distributed job (<see cref="Distributed.Rank"/> of
+    /// <see cref="Distributed.WorldSize"/>; the whole epoch in a world of one).</summary>
+    public static DataShard OfWorld(bool dropTail = false)
+    {
+        if (!Distributed.IsInitialized) Distributed.Init();
+        return new DataShard(Distributed.Rank, Distributed.WorldSize, dropTail);
+    }
 }
 
 /// <summary>Which batch a collate is assembling: the loader's seed, the epoch and the batch's position in it, from

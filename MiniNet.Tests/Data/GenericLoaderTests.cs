@@ -115,6 +115,33 @@ public class GenericLoaderTests
         Assert.That(loader.ToList(), Is.Empty);
     }
 
+    [TestCase(53, 3, false), TestCase(53, 3, true), TestCase(60, 4, false), TestCase(7, 2, false)]
+    public void Shards_AreDisjoint_EqualInLength_AndReshuffledPerEpoch(int count, int ranks, bool dropTail)
+    {
+        TensorPairDataset data = Pairs(count);
+        var loaders = Enumerable.Range(0, ranks).Select(r => DataLoader.Create(data, 4, shuffle: true, seed: 8, shard: new DataShard(r, ranks, dropTail))).ToArray();
+        int expected = dropTail ? count / ranks : (count + ranks - 1) / ranks;
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            List<int>[] shards = [.. loaders.Select(l => Epoch(l))];
+            Assert.That(shards.Select(s => s.Count), Is.All.EqualTo(expected), "every rank takes as many samples, so as many steps");
+            Assert.That(loaders.Select(l => l.BatchCount).Distinct().Count(), Is.EqualTo(1));
+            var all = shards.SelectMany(s => s).ToList();
+            if (dropTail) Assert.That(all.Distinct().Count(), Is.EqualTo(all.Count), "cut: disjoint");
+            else
+            {
+                Assert.That(all.Distinct().Order(), Is.EqualTo(Enumerable.Range(0, count)), "padded: every sample, some twice");
+                Assert.That(all.Count - count, Is.LessThan(ranks));
+            }
+            // Interleaved from one epoch order: the same permutation as the unsharded loader's.
+            List<int> whole = Epoch(new DataLoader<(Tensor, Tensor), (Tensor X, Tensor Y)>(data, Collate.Pairs(), 4, shuffle: true, seed: 8) { Epoch = epoch });
+            for (int r = 0; r < ranks; r++)
+                for (int i = 0; i < expected; i++) Assert.That(shards[r][i], Is.EqualTo(whole[(r + i * ranks) % count]), $"rank {r} position {i}");
+        }
+        Assert.That(() => DataLoader.Create(data, 4, shard: new DataShard(3, 3)), Throws.ArgumentException.With.Message.Contains("shard 3 of 3"));
+        Assert.That(DataShard.OfWorld(), Is.EqualTo(new DataShard(0, 1)), "a world of one: the whole epoch");
+    }
+
     private sealed class ListDataset<T>(List<T> items) : IDataset<T>
     {
         public int Count => items.Count;
