@@ -19,7 +19,8 @@ public enum ReduceOp
 /// <summary>Data-parallel training across processes and machines on Open MPI (PyTorch's <c>torch.distributed</c> names):
 /// the process's rank and the world's size, and collectives on spans and tensors.</summary>
 /// <remarks>
-/// <para>Under <c>mpirun</c> (Open MPI sets <c>OMPI_COMM_WORLD_SIZE</c>) <see cref="Init"/> starts MPI; otherwise the
+/// <para>Under <c>mpirun</c> (Open MPI sets <c>OMPI_COMM_WORLD_SIZE</c>) <see cref="Init"/> starts MPI, and the ranks on
+/// one machine divide its cores between them (<see cref="Threads.MaxCount"/>); otherwise the
 /// process is a world of one and every collective leaves its values as they are, so a training script runs unchanged
 /// on a laptop without MPI installed. After <see cref="Init"/> under MPI, an exception that nothing catches ends the
 /// whole job (MPI_Abort) with its message on standard error, so no rank is left waiting in a collective.</para>
@@ -61,6 +62,10 @@ public static class Distributed
                 mpi.Init();
                 (Rank, WorldSize) = (mpi.Rank(), mpi.Size());
                 s_mpi = mpi;
+                // Ranks on one machine share its cores (as torchrun sets OMP_NUM_THREADS): each takes its part, unless
+                // the script set Threads.MaxCount itself afterwards.
+                if (int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int local) && local > 1)
+                    Threads.MaxCount = Math.Max(1, Environment.ProcessorCount / local);
                 AppDomain.CurrentDomain.UnhandledException += (_, e) =>
                 {
                     Console.Error.WriteLine($"rank {Rank}: {e.ExceptionObject}");

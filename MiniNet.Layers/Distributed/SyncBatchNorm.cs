@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace MiniNet.Layers;
 
 /// <summary>Batch normalization with the statistics of the global batch across every rank of a distributed job
@@ -73,9 +75,14 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
         // [count, Σx per channel, Σx² per channel] of this rank, summed over ranks.
         var totals = new double[1 + 2 * c];
         totals[0] = (double)n * inner;
+        // Each image's channel is one contiguous run: summed in float SIMD lanes, the runs added in double.
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
-                foreach (float v in xs.Slice((b * c + ch) * inner, inner)) { totals[1 + ch] += v; totals[1 + c + ch] += (double)v * v; }
+            {
+                ReadOnlySpan<float> run = xs.Slice((b * c + ch) * inner, inner);
+                totals[1 + ch] += TensorPrimitives.Sum(run);
+                totals[1 + c + ch] += TensorPrimitives.SumOfSquares(run);
+            }
         Distributed.AllReduce(totals);
         double count = totals[0];
         if (count <= 1)
@@ -105,13 +112,14 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
             {
                 int start = (b * c + ch) * inner;
                 float mu = (float)mean[ch], s = invStd[ch], g = gamma.IsEmpty ? 1f : gamma[ch], shift = beta.IsEmpty ? 0f : beta[ch];
-                for (int k = start; k < start + inner; k++)
-                {
-                    normalized[k] = (xs[k] - mu) * s;
-                    output[k] = normalized[k] * g + shift;
-                }
+                Span<float> xhat = normalized.AsSpan(start, inner);
+                TensorPrimitives.Add(xs.Slice(start, inner), -mu, xhat);
+                TensorPrimitives.Multiply(xhat, s, xhat);
+                Span<float> row = output.AsSpan(start, inner);
+                TensorPrimitives.Multiply(xhat, g, row);
+                TensorPrimitives.Add(row, shift, row);
             }
-        Tensor y = Tensor.FromArray(output, [.. x.Shape]);
+        Tensor y = Tensor.Wrap(output, [.. x.Shape]);
         double share = totals[0] > 0 ? (double)n * inner / count : 0;   // n_r / N: this rank's part of the global batch
         Tensor[] inputs = Weight is null ? [x] : [x, Weight, Bias!];
         return Autograd.Record(y, "sync_batch_norm", inputs, dy => Backward(dy, x, n, c, inner, normalized, invStd, share, count));
@@ -126,7 +134,8 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
             for (int ch = 0; ch < c; ch++)
             {
                 int start = (b * c + ch) * inner;
-                for (int k = start; k < start + inner; k++) { sums[ch] += g[k]; sums[c + ch] += (double)g[k] * normalized[k]; }
+                sums[ch] += TensorPrimitives.Sum(g.Slice(start, inner));
+                sums[c + ch] += TensorPrimitives.Dot(g.Slice(start, inner), normalized.AsSpan(start, inner));
             }
         if (Weight is { RequiresGrad: true })
         {
@@ -144,14 +153,18 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
         Distributed.AllReduce(global);
         Span<float> dx = Autograd.GradTarget(x).ForAdding();
         ReadOnlySpan<float> gamma = Weight is null ? null : Weight.Data;
+        float[] scratch = new float[inner];
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
                 // dx = γ/σ·(dy − (mean of dy + x̂·mean of dy·x̂) / share), the means over the global batch at the common scale.
-                double meanDy = global[ch] / count / share, meanDyX = global[c + ch] / count / share;
+                float meanDy = (float)(global[ch] / count / share), meanDyX = (float)(global[c + ch] / count / share);
                 float scale = (gamma.IsEmpty ? 1f : gamma[ch]) * invStd[ch];
                 int start = (b * c + ch) * inner;
-                for (int k = start; k < start + inner; k++) dx[k] += (float)(scale * (g[k] - meanDy - normalized[k] * meanDyX));
+                TensorPrimitives.MultiplyAdd(normalized.AsSpan(start, inner), -meanDyX, g.Slice(start, inner), scratch);   // dy − x̂·m₂
+                TensorPrimitives.Add(scratch, -meanDy, scratch);
+                Span<float> target = dx.Slice(start, inner);
+                TensorPrimitives.MultiplyAdd(scratch, scale, target, target);
             }
     }
 }

@@ -31,11 +31,12 @@ var limit = new Option<int?>("--limit") { Description = "use only the first N tr
 var bnStats = new Option<string>("--bn-stats") { Description = "statistics the saved model uses: running (averages) or population (recomputed)", DefaultValueFactory = _ => "running" };
 bnStats.AcceptOnlyFromAmong("running", "population");
 var compare = new Option<bool>("--compare") { Description = "train with and without BatchNorm and plot both" };
+var syncBn = new Option<bool>("--sync-bn") { Description = "under mpirun: BatchNorm over the global batch of all ranks (SyncBatchNorm)" };
 var exportOnnx = new Option<bool>("--export-onnx") { Description = "also write the trained model as ONNX (model.onnx, opset 17) for ONNX Runtime" };
 
 var root = new RootCommand("Train the bias-free BN-DNN or BN-CNN on Fashion-MNIST or MNIST with MiniNet.")
 {
-    model, noBn, activation, hidden, epochs, batchSize, lr, momentum, schedule, seed, dataset, data, output, limit, bnStats, compare, exportOnnx,
+    model, noBn, activation, hidden, epochs, batchSize, lr, momentum, schedule, seed, dataset, data, output, limit, bnStats, compare, exportOnnx, syncBn,
 };
 ParseResult parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -47,7 +48,9 @@ if (parsed.Errors.Count > 0)
 if (parsed.Action is not null)   // --help or --version: the root command has no action of its own
     return parsed.Invoke();
 
-using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+// Under mpirun, one process per rank: rank 0 logs and writes the outputs; every rank trains its shard.
+Distributed.Init();
+using ILoggerFactory loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(Distributed.IsMain ? LogLevel.Information : LogLevel.Warning).AddSimpleConsole(o =>
 {
     o.SingleLine = true;
     o.TimestampFormat = "HH:mm:ss ";
@@ -66,7 +69,7 @@ try
         parsed.GetValue(dataset)!, parsed.GetValue(data),
         parsed.GetValue(output) ?? Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)),
         parsed.GetValue(limit) is { } n ? Positive(n, "--limit") : null, parsed.GetValue(bnStats)!, parsed.GetValue(compare),
-        parsed.GetValue(exportOnnx));
+        parsed.GetValue(exportOnnx), parsed.GetValue(syncBn));
 }
 catch (ArgumentException e)
 {
@@ -76,9 +79,12 @@ catch (ArgumentException e)
 
 try
 {
-    Directory.CreateDirectory(settings.OutputDirectory);
-    File.WriteAllText(Path.Combine(settings.OutputDirectory, ".write-test"), "");
-    File.Delete(Path.Combine(settings.OutputDirectory, ".write-test"));
+    if (Distributed.IsMain)
+    {
+        Directory.CreateDirectory(settings.OutputDirectory);
+        File.WriteAllText(Path.Combine(settings.OutputDirectory, ".write-test"), "");
+        File.Delete(Path.Combine(settings.OutputDirectory, ".write-test"));
+    }
 }
 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
@@ -103,8 +109,8 @@ catch (Exception e) when (e is DatasetNotFoundException or InvalidDataException)
 logger.LogInformation("{Dataset}: {Train} training and {Test} test images; output in {Output}",
     settings.Dataset == "mnist" ? "MNIST" : "Fashion-MNIST", train.Count, test.Count, settings.OutputDirectory);
 
-var metrics = new MetricsWriter<EpochMetrics>(Path.Combine(settings.OutputDirectory, "metrics.csv"));
-if (File.Exists(metrics.Path)) File.Delete(metrics.Path);
+MetricsWriter<EpochMetrics>? metrics = Distributed.IsMain ? new(Path.Combine(settings.OutputDirectory, "metrics.csv")) : null;
+if (metrics is not null && File.Exists(metrics.Path)) File.Delete(metrics.Path);
 var runs = new List<(Settings Settings, List<EpochMetrics> History)>();
 try
 {
@@ -112,12 +118,15 @@ try
     {
         Rng.ManualSeed(run.Seed);
         Sequential net = run.Model == "cnn" ? Models.Cnn(run.BatchNorm) : Models.Dnn(run.Hidden, run.Activation, run.BatchNorm);
-        logger.LogInformation("{Run}: {Parameters:N0} parameters, batch {Batch}, lr {Lr}, momentum {Momentum}",
-            run.RunName, net.Parameters().Sum(p => p.Numel), run.BatchSize, run.Lr, run.Momentum);
-        Console.WriteLine(net.Summary([run.BatchSize, .. train.SampleShape]));
+        if (run.SyncBatchNorm && Distributed.WorldSize > 1) net = (Sequential)SyncBatchNorm.Convert(net);
+        logger.LogInformation("{Run}: {Parameters:N0} parameters, batch {Batch}{Ranks}, lr {Lr}, momentum {Momentum}",
+            run.RunName, net.Parameters().Sum(p => p.Numel), run.BatchSize,
+            Distributed.WorldSize > 1 ? $" on each of {Distributed.WorldSize} ranks{(run.SyncBatchNorm ? ", SyncBatchNorm" : "")}" : "", run.Lr, run.Momentum);
+        if (Distributed.IsMain) Console.WriteLine(net.Summary([run.BatchSize, .. train.SampleShape]));
         List<EpochMetrics> history = new Trainer(run, logger).Train(net, train, test, metrics);
         runs.Add((run, history));
-        FinishRun(net, run, train, test, logger, settings.Compare && !run.BatchNorm ? "model-no-bn.safetensors" : "model.safetensors");
+        if (Distributed.IsMain)
+            FinishRun(net, run, train, test, logger, settings.Compare && !run.BatchNorm ? "model-no-bn.safetensors" : "model.safetensors");
     }
 }
 catch (DivergedException e)
@@ -126,6 +135,7 @@ catch (DivergedException e)
     return ExitCodes.Diverged;
 }
 
+if (!Distributed.IsMain) return ExitCodes.Success;
 WriteCurves(Path.Combine(settings.OutputDirectory, "training-curves.svg"), runs);
 logger.LogInformation("Wrote metrics.csv, model.safetensors and training-curves.svg (and .png) to {Output}", settings.OutputDirectory);
 return ExitCodes.Success;
