@@ -95,17 +95,21 @@ public static class Distributed
     /// <exception cref="InvalidOperationException">Not initialized, or the ranks passed different lengths.</exception>
     public static unsafe void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
         fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Float, Op(mpi, op)));
         if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1f / WorldSize, values);
+        Count((long)values.Length * sizeof(float), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place.</summary>
     public static unsafe void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
         fixed (double* p = values) Chunked(p, values.Length, sizeof(double), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Double, Op(mpi, op)));
         if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1.0 / WorldSize, values);
+        Count((long)values.Length * sizeof(double), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
@@ -138,8 +142,10 @@ public static class Distributed
     {
         ArgumentOutOfRangeException.ThrowIfNegative(root);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
         fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Float, root));
+        Count((long)values.Length * sizeof(float), start);
     }
 
     /// <summary>Copies rank <paramref name="root"/>'s <paramref name="values"/> to every rank.</summary>
@@ -188,6 +194,23 @@ public static class Distributed
     public static void Barrier()
     {
         if (Mpi() is { } mpi) mpi.Barrier();
+    }
+
+    private static long s_calls, s_bytes, s_ticks;
+
+    /// <summary>The collectives run since the last <see cref="ResetTraffic"/>: calls, payload bytes (each rank's own
+    /// values, the length checks aside) and the seconds spent in them, for measuring a step's communication.</summary>
+    public static (long Calls, long Bytes, double Seconds) Traffic =>
+        (Interlocked.Read(ref s_calls), Interlocked.Read(ref s_bytes), Interlocked.Read(ref s_ticks) / (double)System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>Starts counting <see cref="Traffic"/> from zero.</summary>
+    public static void ResetTraffic() => (s_calls, s_bytes, s_ticks) = (0, 0, 0);
+
+    private static void Count(long bytes, long startTicks)
+    {
+        Interlocked.Increment(ref s_calls);
+        Interlocked.Add(ref s_bytes, bytes);
+        Interlocked.Add(ref s_ticks, System.Diagnostics.Stopwatch.GetTimestamp() - startTicks);
     }
 
     private static IntPtr Op(OpenMpi mpi, ReduceOp op) => op switch

@@ -76,9 +76,16 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
         var totals = new double[1 + 2 * c];
         totals[0] = (double)n * inner;
         // Each image's channel is one contiguous run: summed in float SIMD lanes, the runs added in double.
+        // (N, C) input has runs of one value: plain loops over the rows there, as the vector calls would cost more.
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
+                if (inner == 1)
+                {
+                    double v = xs[b * c + ch];
+                    (totals[1 + ch], totals[1 + c + ch]) = (totals[1 + ch] + v, totals[1 + c + ch] + v * v);
+                    continue;
+                }
                 ReadOnlySpan<float> run = xs.Slice((b * c + ch) * inner, inner);
                 totals[1 + ch] += TensorPrimitives.Sum(run);
                 totals[1 + c + ch] += TensorPrimitives.SumOfSquares(run);
@@ -112,6 +119,12 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
             {
                 int start = (b * c + ch) * inner;
                 float mu = (float)mean[ch], s = invStd[ch], g = gamma.IsEmpty ? 1f : gamma[ch], shift = beta.IsEmpty ? 0f : beta[ch];
+                if (inner == 1)
+                {
+                    normalized[start] = (xs[start] - mu) * s;
+                    output[start] = normalized[start] * g + shift;
+                    continue;
+                }
                 Span<float> xhat = normalized.AsSpan(start, inner);
                 TensorPrimitives.Add(xs.Slice(start, inner), -mu, xhat);
                 TensorPrimitives.Multiply(xhat, s, xhat);
@@ -134,6 +147,12 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
             for (int ch = 0; ch < c; ch++)
             {
                 int start = (b * c + ch) * inner;
+                if (inner == 1)
+                {
+                    sums[ch] += g[start];
+                    sums[c + ch] += (double)g[start] * normalized[start];
+                    continue;
+                }
                 sums[ch] += TensorPrimitives.Sum(g.Slice(start, inner));
                 sums[c + ch] += TensorPrimitives.Dot(g.Slice(start, inner), normalized.AsSpan(start, inner));
             }
@@ -161,6 +180,11 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
                 float meanDy = (float)(global[ch] / count / share), meanDyX = (float)(global[c + ch] / count / share);
                 float scale = (gamma.IsEmpty ? 1f : gamma[ch]) * invStd[ch];
                 int start = (b * c + ch) * inner;
+                if (inner == 1)
+                {
+                    dx[start] += scale * (g[start] - meanDy - normalized[start] * meanDyX);
+                    continue;
+                }
                 TensorPrimitives.MultiplyAdd(normalized.AsSpan(start, inner), -meanDyX, g.Slice(start, inner), scratch);   // dy − x̂·m₂
                 TensorPrimitives.Add(scratch, -meanDy, scratch);
                 Span<float> target = dx.Slice(start, inner);

@@ -5,6 +5,7 @@
 //        [--threads N] [--eval-only] [--loops] [--onnx DIR] [--onnx-own] [--json FILE]
 // --onnx DIR: also run ONNX Runtime on DIR/<workload>.onnx (written by pytorch_baseline.py --export-onnx DIR).
 // --onnx-own: also run ONNX Runtime on MiniNet's own export of the trained model (the same weights; outputs checked).
+// --distributed: data-parallel training steps instead (run under mpirun -np N; see DistributedStep).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -26,6 +27,12 @@ if (Array.IndexOf(args, "--user-loop") is int childAt and >= 0)
 {
     // A child process measuring one user loop (see UserLoops.RunAll).
     UserLoops.RunOne(Workload.All.Single(w => w.Name == args[childAt + 1]), args[childAt + 2], windows, windowSeconds);
+    return 0;
+}
+if (args.Contains("--distributed"))
+{
+    // Data-parallel steps, under mpirun -np N (see DistributedStep).
+    DistributedStep.Run(Workload.All.Where(w => only.Contains(w.Name)), quick ? 3 : 10);
     return 0;
 }
 bool userLoops = args.Contains("--loops");
