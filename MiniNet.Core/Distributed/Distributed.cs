@@ -115,17 +115,21 @@ public static class Distributed
     /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
     public static unsafe void AllReduce(Span<long> values, ReduceOp op = ReduceOp.Sum)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
         fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Long, Op(mpi, op)));
         if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+        Count((long)values.Length * sizeof(long), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
     public static unsafe void AllReduce(Span<int> values, ReduceOp op = ReduceOp.Sum)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
         fixed (int* p = values) Chunked(p, values.Length, sizeof(int), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Int, Op(mpi, op)));
         if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+        Count((long)values.Length * sizeof(int), start);
     }
 
     /// <summary>Combines a tensor's values (float32 or int64) over every rank, in place.</summary>
@@ -154,7 +158,9 @@ public static class Distributed
         ArgumentOutOfRangeException.ThrowIfNegative(root);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
         if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Long, root));
+        Count((long)values.Length * sizeof(long), start);
     }
 
     /// <summary>Copies rank <paramref name="root"/>'s tensor values (float32 or int64) to every rank.</summary>
@@ -178,7 +184,9 @@ public static class Distributed
             return;
         }
         if (values.Length == 0) return;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         fixed (float* send = values, receive = gathered) mpi.AllGather(send, values.Length, mpi.Float, receive);
+        Count((long)values.Length * sizeof(float), start);
     }
 
     /// <summary>Every rank's tensor stacked along a new first dimension: (WorldSize, …).</summary>

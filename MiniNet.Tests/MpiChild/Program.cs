@@ -32,6 +32,9 @@ switch (args[0])
             float[] b = [.. Enumerable.Range(0, length).Select(i => rank == size - 1 ? i * 2f : -1f)];
             Distributed.Broadcast(b, root: size - 1);
             for (int i = 0; i < length; i += Math.Max(1, length / 1000)) Check(b[i] == i * 2f, $"broadcast at {i}");
+            long[] lb = [.. Enumerable.Range(0, length).Select(i => rank == 0 ? i * 3L + (1L << 40) : -1L)];
+            Distributed.Broadcast(lb, root: 0);
+            for (int i = 0; i < length; i += Math.Max(1, length / 1000)) Check(lb[i] == i * 3L + (1L << 40), $"long broadcast at {i}");
             float[] gathered = new float[length * size];
             Distributed.AllGather([.. Enumerable.Range(0, length).Select(i => rank * 10f + i % 3)], gathered);
             for (int r = 0; r < size; r++)
@@ -42,6 +45,11 @@ switch (args[0])
         Check(t.ToArray().All(v => v == (size + 1) / 2f), "tensor average");
         Tensor stacked = Distributed.AllGather(Tensor.Full([2], rank));
         Check(stacked.Shape.SequenceEqual([size, 2]) && stacked[size - 1, 1] == size - 1, "tensor gather");
+        Tensor counts = Tensor.FromInt64Array([rank, 7L], 2);
+        Distributed.Broadcast(counts, root: size - 1);
+        Check(counts.ToInt64Array().SequenceEqual([size - 1, 7L]), "int64 tensor broadcast");
+        (long calls, long bytes, _) = Distributed.Traffic;
+        Check(size == 1 || (calls > 0 && bytes > 3_000_001L * 4), $"traffic counted: {calls} calls, {bytes} bytes");
         Distributed.Barrier();
         break;
     case "mismatch":
