@@ -93,43 +93,31 @@ public static class Distributed
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place, so that each rank holds the result.</summary>
     /// <exception cref="InvalidOperationException">Not initialized, or the ranks passed different lengths.</exception>
-    public static unsafe void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum)
+    public static void AllReduce(Span<float> values, ReduceOp op = ReduceOp.Sum)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
-        fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Float, Op(mpi, op)));
+        Exchange(values, static m => m.Float, op, root: -1, "AllReduce");
         if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1f / WorldSize, values);
-        Count((long)values.Length * sizeof(float), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place.</summary>
-    public static unsafe void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
+    public static void AllReduce(Span<double> values, ReduceOp op = ReduceOp.Sum)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
-        fixed (double* p = values) Chunked(p, values.Length, sizeof(double), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Double, Op(mpi, op)));
+        Exchange(values, static m => m.Double, op, root: -1, "AllReduce");
         if (op == ReduceOp.Average) System.Numerics.Tensors.TensorPrimitives.Multiply(values, 1.0 / WorldSize, values);
-        Count((long)values.Length * sizeof(double), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
-    public static unsafe void AllReduce(Span<long> values, ReduceOp op = ReduceOp.Sum)
+    public static void AllReduce(Span<long> values, ReduceOp op = ReduceOp.Sum)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
-        fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Long, Op(mpi, op)));
+        Exchange(values, static m => m.Long, op, root: -1, "AllReduce");
         if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
-        Count((long)values.Length * sizeof(long), start);
     }
 
     /// <summary>Combines <paramref name="values"/> over every rank, in place (Average rounds toward zero).</summary>
-    public static unsafe void AllReduce(Span<int> values, ReduceOp op = ReduceOp.Sum)
+    public static void AllReduce(Span<int> values, ReduceOp op = ReduceOp.Sum)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "AllReduce")) return;
-        fixed (int* p = values) Chunked(p, values.Length, sizeof(int), (ptr, n) => mpi.AllReduceInPlace((void*)ptr, n, mpi.Int, Op(mpi, op)));
+        Exchange(values, static m => m.Int, op, root: -1, "AllReduce");
         if (op == ReduceOp.Average) for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
-        Count((long)values.Length * sizeof(int), start);
     }
 
     /// <summary>Combines a tensor's values (float32 or int64) over every rank, in place.</summary>
@@ -142,25 +130,36 @@ public static class Distributed
 
     /// <summary>Copies rank <paramref name="root"/>'s <paramref name="values"/> to every rank.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A root outside the world.</exception>
-    public static unsafe void Broadcast(Span<float> values, int root = 0)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(root);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
-        fixed (float* p = values) Chunked(p, values.Length, sizeof(float), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Float, root));
-        Count((long)values.Length * sizeof(float), start);
-    }
+    public static void Broadcast(Span<float> values, int root = 0) => Exchange(values, static m => m.Float, ReduceOp.Sum, CheckedRoot(root), "Broadcast");
 
     /// <summary>Copies rank <paramref name="root"/>'s <paramref name="values"/> to every rank.</summary>
-    public static unsafe void Broadcast(Span<long> values, int root = 0)
+    /// <exception cref="ArgumentOutOfRangeException">A root outside the world.</exception>
+    public static void Broadcast(Span<long> values, int root = 0) => Exchange(values, static m => m.Long, ReduceOp.Sum, CheckedRoot(root), "Broadcast");
+
+    private static int CheckedRoot(int root)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(root);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, WorldSize);
-        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, "Broadcast")) return;
+        return root;
+    }
+
+    /// <summary>An all-reduce (<paramref name="root"/> −1) or a broadcast from <paramref name="root"/> of
+    /// <paramref name="values"/> in place, after the length check, in pieces of at most 2³⁰ elements (MPI counts are
+    /// ints), counted in <see cref="Traffic"/>.</summary>
+    private static unsafe void Exchange<T>(Span<T> values, Func<OpenMpi, IntPtr> type, ReduceOp op, int root, string call) where T : unmanaged
+    {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        fixed (long* p = values) Chunked(p, values.Length, sizeof(long), (ptr, n) => mpi.Broadcast((void*)ptr, n, mpi.Long, root));
-        Count((long)values.Length * sizeof(long), start);
+        if (Mpi() is not { } mpi || !CheckedLength(mpi, values.Length, call)) return;
+        IntPtr dtype = type(mpi), reduce = root < 0 ? Op(mpi, op) : IntPtr.Zero;
+        const int Piece = 1 << 30;
+        fixed (T* p = values)
+            for (long offset = 0; offset < values.Length; offset += Piece)
+            {
+                int count = (int)Math.Min(Piece, values.Length - offset);
+                if (root < 0) mpi.AllReduceInPlace(p + offset, count, dtype, reduce);
+                else mpi.Broadcast(p + offset, count, dtype, root);
+            }
+        Count((long)values.Length * sizeof(T), start);
     }
 
     /// <summary>Copies rank <paramref name="root"/>'s tensor values (float32 or int64) to every rank.</summary>
@@ -239,13 +238,5 @@ public static class Distributed
             throw new InvalidOperationException(
                 $"Distributed.{call}: rank {Rank} passes {length} values, but the ranks pass between {-bounds[1]} and {bounds[0]}; every rank must pass the same length.");
         return length > 0;
-    }
-
-    /// <summary>Calls <paramref name="call"/> on pieces of at most 2³⁰ elements (MPI counts are ints).</summary>
-    private static unsafe void Chunked(void* start, int length, int width, Action<IntPtr, int> call)
-    {
-        const int Piece = 1 << 30;
-        for (long offset = 0; offset < length; offset += Piece)
-            call((IntPtr)((byte*)start + offset * width), (int)Math.Min(Piece, length - offset));
     }
 }

@@ -20,25 +20,36 @@ public static partial class Ops
         Convolution.Forward(x.Storage, n, weight.Storage, o, g, y.Storage, null, null, FusedActivation.None);
         if (bias is not null) Convolution.AddBias(y.Storage, n, o, g.Plane, bias.Values);
 
+        return RecordConvolution(y, x, weight, bias, g.Plane,
+            (dy, dx, accumulateX, dw, accumulateW) => Convolution.Backward(x.Storage, n, weight.Storage, o, g, dy, dx, accumulateX, dw, accumulateW));
+    }
+
+    /// <summary>The input and weight gradient buffers a convolution's backward writes (null where none is needed) and
+    /// whether each holds a sum to add to.</summary>
+    private delegate void ConvolutionBackward(float[] dy, float[]? dx, bool accumulateX, float[]? dw, bool accumulateW);
+
+    /// <summary>Records a convolution's node: the bias gradient, then <paramref name="backward"/> with the gradient
+    /// targets of x and the weight (nothing for an empty batch, whose untouched gradients read as zeros).</summary>
+    private static Tensor RecordConvolution(Tensor y, Tensor x, Tensor weight, Tensor? bias, int plane, ConvolutionBackward backward)
+    {
+        int n = x.Dims[0], o = weight.Dims[0];
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Autograd.Record(y, "conv2d", inputs, dy =>
         {
-            if (bias is { RequiresGrad: true }) Convolution.BiasGradient(dy.Storage, n, o, g.Plane, Autograd.GradTarget(bias).ForAdding());
-            if (n == 0) return;   // an empty batch adds nothing: untouched gradients read as zeros
-            float[]? dx = null, dw = null;
-            bool accumulateX = false, accumulateW = false;
-            if (x.RequiresGrad)
-            {
-                GradientTarget target = Autograd.GradTarget(x);
-                (dx, accumulateX) = (target.Tensor.Storage, target.Accumulate);
-            }
-            if (weight.RequiresGrad)
-            {
-                GradientTarget target = Autograd.GradTarget(weight);
-                (dw, accumulateW) = (target.Tensor.Storage, target.Accumulate);
-            }
-            Convolution.Backward(x.Storage, n, weight.Storage, o, g, dy.Storage, dx, accumulateX, dw, accumulateW);
+            if (bias is { RequiresGrad: true }) Convolution.BiasGradient(dy.Storage, n, o, plane, Autograd.GradTarget(bias).ForAdding());
+            if (n == 0) return;
+            (float[]? dx, bool accumulateX) = Target(x);
+            (float[]? dw, bool accumulateW) = Target(weight);
+            backward(dy.Storage, dx, accumulateX, dw, accumulateW);
         });
+    }
+
+    /// <summary>An input's gradient buffer and whether it holds a sum to add to; none when it needs no gradient.</summary>
+    private static (float[]? Storage, bool Accumulate) Target(Tensor input)
+    {
+        if (!input.RequiresGrad) return (null, false);
+        GradientTarget target = Autograd.GradTarget(input);
+        return (target.Tensor.Storage, target.Accumulate);
     }
 
     /// <summary>Inference-only fused convolution: y = act((conv2d(x, W) + b)·scale[o] + shift[o]), scale and shift per
@@ -155,26 +166,8 @@ public static partial class Ops
         Tensor y = Tensor.Allocate(n, o, g.OutH, g.OutW);
         GroupedConvolution.Forward(x.Storage, n, weight.Storage, o, g, y.Storage);
         if (bias is not null) Convolution.AddBias(y.Storage, n, o, g.Plane, bias.Values);
-
-        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Autograd.Record(y, "conv2d", inputs, dy =>
-        {
-            if (bias is { RequiresGrad: true }) Convolution.BiasGradient(dy.Storage, n, o, g.Plane, Autograd.GradTarget(bias).ForAdding());
-            if (n == 0) return;
-            float[]? dx = null, dw = null;
-            bool accumulateX = false, accumulateW = false;
-            if (x.RequiresGrad)
-            {
-                GradientTarget target = Autograd.GradTarget(x);
-                (dx, accumulateX) = (target.Tensor.Storage, target.Accumulate);
-            }
-            if (weight.RequiresGrad)
-            {
-                GradientTarget target = Autograd.GradTarget(weight);
-                (dw, accumulateW) = (target.Tensor.Storage, target.Accumulate);
-            }
-            GroupedConvolution.Backward(x.Storage, n, weight.Storage, o, g, dy.Storage, dx, accumulateX, dw, accumulateW);
-        });
+        return RecordConvolution(y, x, weight, bias, g.Plane,
+            (dy, dx, accumulateX, dw, accumulateW) => GroupedConvolution.Backward(x.Storage, n, weight.Storage, o, g, dy, dx, accumulateX, dw, accumulateW));
     }
 
     private static GroupedConvolution.Geometry CheckGroupedConv(string op, Tensor x, Tensor weight, Tensor? bias, (int Height, int Width) stride,

@@ -210,14 +210,15 @@ public sealed class RandomCrop : ITransform
     }
 }
 
-/// <summary>Mirrors images left to right with probability <c>p</c> (torchvision's <c>RandomHorizontalFlip</c>).</summary>
-public sealed class RandomHorizontalFlip : ITransform
+/// <summary>The random flips: images mirrored along one axis with probability <see cref="P"/> (torchvision flips when
+/// a uniform draw is below p).</summary>
+public abstract class RandomFlip : ITransform
 {
-    /// <summary>Flips with probability <paramref name="p"/>.</summary>
+    /// <summary>Validates <paramref name="p"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> outside [0, 1].</exception>
-    public RandomHorizontalFlip(double p = 0.5)
+    protected RandomFlip(double p)
     {
-        if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "RandomHorizontalFlip: p must be in [0, 1].");
+        if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, $"{GetType().Name}: p must be in [0, 1].");
         P = p;
     }
 
@@ -227,53 +228,44 @@ public sealed class RandomHorizontalFlip : ITransform
     /// <inheritdoc/>
     public int[] OutputShape(IReadOnlyList<int> inputShape)
     {
-        ImageShape.Of(inputShape, "RandomHorizontalFlip");
+        ImageShape.Of(inputShape, GetType().Name);
         return [.. inputShape];
     }
 
     /// <inheritdoc/>
     public void Apply(ReadOnlySpan<float> input, IReadOnlyList<int> inputShape, Span<float> output, ref SampleRandom random)
     {
+        if (random.NextDouble() >= P) input.CopyTo(output);
+        else Flip(input, ImageShape.Of(inputShape, GetType().Name), output);
+    }
+
+    /// <summary>Writes the mirror image of <paramref name="input"/> (planes of height × width) into <paramref name="output"/>.</summary>
+    protected abstract void Flip(ReadOnlySpan<float> input, (int Planes, int Height, int Width) shape, Span<float> output);
+}
+
+/// <summary>Mirrors images left to right with probability <c>p</c> (torchvision's <c>RandomHorizontalFlip</c>).</summary>
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> outside [0, 1].</exception>
+public sealed class RandomHorizontalFlip(double p = 0.5) : RandomFlip(p)
+{
+    /// <inheritdoc/>
+    protected override void Flip(ReadOnlySpan<float> input, (int Planes, int Height, int Width) shape, Span<float> output)
+    {
         input.CopyTo(output);
-        if (random.NextDouble() >= P) return;   // torchvision: flip when rand < p
-        int w = inputShape[^1];
-        for (int start = 0; start < output.Length; start += w) output.Slice(start, w).Reverse();
+        for (int start = 0; start < output.Length; start += shape.Width) output.Slice(start, shape.Width).Reverse();
     }
 }
 
 /// <summary>Mirrors images top to bottom with probability <c>p</c> (torchvision's <c>RandomVerticalFlip</c>).</summary>
-public sealed class RandomVerticalFlip : ITransform
+/// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> outside [0, 1].</exception>
+public sealed class RandomVerticalFlip(double p = 0.5) : RandomFlip(p)
 {
-    /// <summary>Flips with probability <paramref name="p"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> outside [0, 1].</exception>
-    public RandomVerticalFlip(double p = 0.5)
-    {
-        if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "RandomVerticalFlip: p must be in [0, 1].");
-        P = p;
-    }
-
-    /// <summary>The probability of a flip.</summary>
-    public double P { get; }
-
     /// <inheritdoc/>
-    public int[] OutputShape(IReadOnlyList<int> inputShape)
+    protected override void Flip(ReadOnlySpan<float> input, (int Planes, int Height, int Width) shape, Span<float> output)
     {
-        ImageShape.Of(inputShape, "RandomVerticalFlip");
-        return [.. inputShape];
-    }
-
-    /// <inheritdoc/>
-    public void Apply(ReadOnlySpan<float> input, IReadOnlyList<int> inputShape, Span<float> output, ref SampleRandom random)
-    {
-        if (random.NextDouble() >= P)
-        {
-            input.CopyTo(output);
-            return;
-        }
-        (int planes, int h, int w) = ImageShape.Of(inputShape, "RandomVerticalFlip");
-        for (int p = 0; p < planes; p++)
+        (int planes, int h, int w) = shape;
+        for (int plane = 0; plane < planes; plane++)
             for (int i = 0; i < h; i++)
-                input.Slice((p * h + i) * w, w).CopyTo(output.Slice((p * h + h - 1 - i) * w, w));
+                input.Slice((plane * h + i) * w, w).CopyTo(output.Slice((plane * h + h - 1 - i) * w, w));
     }
 }
 

@@ -22,6 +22,7 @@ public sealed class DistributedDataParallel
 {
     private readonly List<Bucket> _buckets = [];
     private readonly List<IDisposable> _hooks = [];
+    private readonly Tensor[] _rankZeroBuffers;
     private long _localCount;
     private double _share = double.NaN;
 
@@ -44,6 +45,8 @@ public sealed class DistributedDataParallel
         if (!Distributed.IsInitialized) Distributed.Init();
         (Module, BroadcastBuffers) = (module, broadcastBuffers);
         CheckSameModel(module);
+        // The buffers each training forward takes from rank 0: plain BatchNorms' (SyncBatchNorm's agree already).
+        _rankZeroBuffers = [.. module.Modules().Where(m => m is BatchNorm and not SyncBatchNorm).SelectMany(m => m.Buffers())];
         foreach ((_, Tensor value) in module.StateDict()) Distributed.Broadcast(value, root: 0);
 
         // Buckets in reverse registration order, about the order in which backward finishes the gradients.
@@ -83,8 +86,7 @@ public sealed class DistributedDataParallel
         _share = double.NaN;
         foreach (Bucket bucket in _buckets) bucket.Ready = 0;
         if (BroadcastBuffers && Module.Training && Distributed.WorldSize > 1)
-            foreach (Module m in Module.Modules().Where(m => m is BatchNorm and not SyncBatchNorm))
-                foreach ((_, Tensor buffer) in m.NamedBuffers()) Distributed.Broadcast(buffer, root: 0);
+            foreach (Tensor buffer in _rankZeroBuffers) Distributed.Broadcast(buffer, root: 0);
         return Module.Call(x);
     }
 

@@ -111,50 +111,57 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
         }
         if (TrackRunningStats) NumBatchesTracked!.Int64Data[0]++;
 
-        var normalized = new float[x.Numel];
+        // x̂ is not kept for backward (it would be one more activation-sized array per step): backward recomputes it
+        // from x, the means and 1/σ.
         var output = new float[x.Numel];
+        float[] means = [.. mean.Select(v => (float)v)];
         ReadOnlySpan<float> gamma = Weight is null ? null : Weight.Data, beta = Bias is null ? null : Bias.Data;
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
                 int start = (b * c + ch) * inner;
-                float mu = (float)mean[ch], s = invStd[ch], g = gamma.IsEmpty ? 1f : gamma[ch], shift = beta.IsEmpty ? 0f : beta[ch];
+                float g = gamma.IsEmpty ? 1f : gamma[ch], shift = beta.IsEmpty ? 0f : beta[ch];
+                Span<float> row = output.AsSpan(start, inner);
+                Normalized(xs.Slice(start, inner), means[ch], invStd[ch], row);
                 if (inner == 1)
                 {
-                    normalized[start] = (xs[start] - mu) * s;
-                    output[start] = normalized[start] * g + shift;
+                    row[0] = row[0] * g + shift;
                     continue;
                 }
-                Span<float> xhat = normalized.AsSpan(start, inner);
-                TensorPrimitives.Add(xs.Slice(start, inner), -mu, xhat);
-                TensorPrimitives.Multiply(xhat, s, xhat);
-                Span<float> row = output.AsSpan(start, inner);
-                TensorPrimitives.Multiply(xhat, g, row);
+                TensorPrimitives.Multiply(row, g, row);
                 TensorPrimitives.Add(row, shift, row);
             }
         Tensor y = Tensor.Wrap(output, [.. x.Shape]);
-        double share = totals[0] > 0 ? (double)n * inner / count : 0;   // n_r / N: this rank's part of the global batch
+        double share = (double)n * inner / count;   // n_r / N: this rank's part of the global batch
         Tensor[] inputs = Weight is null ? [x] : [x, Weight, Bias!];
-        return Autograd.Record(y, "sync_batch_norm", inputs, dy => Backward(dy, x, n, c, inner, normalized, invStd, share, count));
+        return Autograd.Record(y, "sync_batch_norm", inputs, dy => Backward(dy, x, n, c, inner, means, invStd, share, count));
     }
 
-    private void Backward(Tensor dy, Tensor x, int n, int c, int inner, float[] normalized, float[] invStd, double share, double count)
+    /// <summary>x̂ = (x − μ)·(1/σ) of one run (one image's channel), as forward and backward both compute it.</summary>
+    private static void Normalized(ReadOnlySpan<float> x, float mean, float invStd, Span<float> xhat)
     {
-        ReadOnlySpan<float> g = dy.Data;
+        if (x.Length == 1)
+        {
+            xhat[0] = (x[0] - mean) * invStd;
+            return;
+        }
+        TensorPrimitives.Add(x, -mean, xhat);
+        TensorPrimitives.Multiply(xhat, invStd, xhat);
+    }
+
+    private void Backward(Tensor dy, Tensor x, int n, int c, int inner, float[] means, float[] invStd, double share, double count)
+    {
+        ReadOnlySpan<float> g = dy.Data, xs = x.Data;
+        Span<float> xhat = inner <= 64 ? stackalloc float[inner] : new float[inner];
         // Local Σdy and Σdy·x̂ per channel: the bias and weight gradients, and (at the common scale) the global sums.
         var sums = new double[2 * c];
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
                 int start = (b * c + ch) * inner;
-                if (inner == 1)
-                {
-                    sums[ch] += g[start];
-                    sums[c + ch] += (double)g[start] * normalized[start];
-                    continue;
-                }
-                sums[ch] += TensorPrimitives.Sum(g.Slice(start, inner));
-                sums[c + ch] += TensorPrimitives.Dot(g.Slice(start, inner), normalized.AsSpan(start, inner));
+                Normalized(xs.Slice(start, inner), means[ch], invStd[ch], xhat);
+                sums[ch] += inner == 1 ? g[start] : TensorPrimitives.Sum(g.Slice(start, inner));
+                sums[c + ch] += inner == 1 ? (double)g[start] * xhat[0] : TensorPrimitives.Dot(g.Slice(start, inner), xhat);
             }
         if (Weight is { RequiresGrad: true })
         {
@@ -172,7 +179,6 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
         Distributed.AllReduce(global);
         Span<float> dx = Autograd.GradTarget(x).ForAdding();
         ReadOnlySpan<float> gamma = Weight is null ? null : Weight.Data;
-        float[] scratch = new float[inner];
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
@@ -180,15 +186,16 @@ public sealed class SyncBatchNorm(int numFeatures, float eps = 1e-5f, float? mom
                 float meanDy = (float)(global[ch] / count / share), meanDyX = (float)(global[c + ch] / count / share);
                 float scale = (gamma.IsEmpty ? 1f : gamma[ch]) * invStd[ch];
                 int start = (b * c + ch) * inner;
+                Normalized(xs.Slice(start, inner), means[ch], invStd[ch], xhat);
                 if (inner == 1)
                 {
-                    dx[start] += scale * (g[start] - meanDy - normalized[start] * meanDyX);
+                    dx[start] += scale * (g[start] - meanDy - xhat[0] * meanDyX);
                     continue;
                 }
-                TensorPrimitives.MultiplyAdd(normalized.AsSpan(start, inner), -meanDyX, g.Slice(start, inner), scratch);   // dy − x̂·m₂
-                TensorPrimitives.Add(scratch, -meanDy, scratch);
+                TensorPrimitives.MultiplyAdd(xhat, -meanDyX, g.Slice(start, inner), xhat);   // dy − x̂·m₂, in place
+                TensorPrimitives.Add(xhat, -meanDy, xhat);
                 Span<float> target = dx.Slice(start, inner);
-                TensorPrimitives.MultiplyAdd(scratch, scale, target, target);
+                TensorPrimitives.MultiplyAdd(xhat, scale, target, target);
             }
     }
 }

@@ -73,14 +73,16 @@ public sealed class OnnxModel : Module, IOnnxExportable
     public override Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var values = new Dictionary<string, Tensor>(_constants) { [_input] = x };
-        for (int i = 0; i < _steps.Length; i++) values[_steps[i].Output] = Run(_steps[i], _stepModules[i], values);
+        // Computed values by name; the constants are looked up beside them rather than copied in per call.
+        var values = new Dictionary<string, Tensor>(_steps.Length + 1) { [_input] = x };
+        for (int i = 0; i < _steps.Length; i++) values[_steps[i].Output] = Run(_steps[i], _stepModules[i], values, _constants);
         return values[_output];
     }
 
-    private static Tensor Run(Step step, Module? module, Dictionary<string, Tensor> values)
+    private static Tensor Run(Step step, Module? module, Dictionary<string, Tensor> values, Dictionary<string, Tensor> constants)
     {
-        Tensor In(int i) => values[step.Inputs[i]];
+        Tensor Value(string name) => values.TryGetValue(name, out Tensor? value) ? value : constants[name];
+        Tensor In(int i) => Value(step.Inputs[i]);
         switch (step.Kind)
         {
             case "Module": return module!.Call(In(0));
@@ -105,9 +107,9 @@ public sealed class OnnxModel : Module, IOnnxExportable
             }
             case "Concat":
             {
-                if (step.Inputs.Any(n => values[n].DType != DType.Int64))
-                    return MiniNet.Ops.Cat([.. step.Inputs.Select(n => values[n])], (int)step.Axis);
-                return Tensor.FromInt64Array([.. step.Inputs.SelectMany(n => values[n].Int64Data.ToArray())], step.Inputs.Sum(n => values[n].Numel));
+                Tensor[] parts = [.. step.Inputs.Select(Value)];
+                if (parts.Any(t => t.DType != DType.Int64)) return MiniNet.Ops.Cat(parts, (int)step.Axis);
+                return Tensor.FromInt64Array([.. parts.SelectMany(t => t.Int64Data.ToArray())], parts.Sum(t => t.Numel));
             }
             case "Reshape":
             {
@@ -127,7 +129,7 @@ public sealed class OnnxModel : Module, IOnnxExportable
         // Values by the names they had in the file: modules export as themselves, the other steps as the nodes they came
         // from, each output's sample computed as Forward computes it.
         var names = new Dictionary<string, string> { [_input] = input };
-        var samples = new Dictionary<string, Tensor>(_constants) { [_input] = graph.SampleOf(input)! };
+        var samples = new Dictionary<string, Tensor> { [_input] = graph.SampleOf(input)! };
         string Name(string value)
         {
             if (names.TryGetValue(value, out string? known)) return known;
@@ -150,7 +152,7 @@ public sealed class OnnxModel : Module, IOnnxExportable
                 };
             }
             Tensor sample;
-            using (Autograd.NoGrad()) sample = Run(step, _stepModules[i], samples);
+            using (Autograd.NoGrad()) sample = Run(step, _stepModules[i], samples, _constants);
             samples[step.Output] = sample;
             graph.SetSample(output, sample);
             names[step.Output] = output;
@@ -366,7 +368,7 @@ public sealed class OnnxModel : Module, IOnnxExportable
                 Tensor value;
                 try
                 {
-                    using (Autograd.NoGrad()) value = Run(step, null, _constants);
+                    using (Autograd.NoGrad()) value = Run(step, null, _constants, _constants);
                 }
                 catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
                 {

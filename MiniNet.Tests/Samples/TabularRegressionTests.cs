@@ -15,7 +15,8 @@ public class TabularRegressionTests : TempDirectoryTest
         HousingData.Write(csv, rows: 1200, seed: 3);
         RegressionResult first = Regression.Run(csv, HousingData.Targets, epochs: 15, seed: 1, TextWriter.Null);
         Assert.That(first.Targets, Is.EqualTo(HousingData.Targets));
-        // The price's noise is 12 (in k) against a spread of about 230; the rent's 20 against about 50.
+        // HousingData's noise is small beside the price's spread and a large part of the rent's: the bounds leave room
+        // for that noise and still demand far less error than predicting the mean.
         Assert.That(first.TestRmse[0], Is.LessThan(0.2 * first.BaselineRmse[0]), "price");
         Assert.That(first.TestRmse[1], Is.LessThan(0.6 * first.BaselineRmse[1]), "rent");
         RegressionResult again = Regression.Run(csv, HousingData.Targets, epochs: 15, seed: 1, TextWriter.Null);
